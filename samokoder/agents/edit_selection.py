@@ -1,0 +1,134 @@
+"""The first agent path: rewrite the selected lines as the user asks (DESIGN §6).
+
+One model call whose reply replaces the selection; the result is a one-file
+proposal. A rejection with feedback goes back to the model, a bounded number
+of times.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from samokoder.agents.llm_gateway import chat, model_call
+from samokoder.agents.review import ProposedFile
+from samokoder.agents.runs import RunContext, RunOutcome
+from samokoder.agents.selection_reply import extract_code, fit_replacement
+from samokoder.llm.client import Completion
+
+AGENT = "code_monkey"
+MAX_ATTEMPTS = 3
+CONTEXT_LINES = 60
+ASK_INSTRUCTION = "What should Samokoder do with the selected code?"
+
+SYSTEM_PROMPT = (
+    "You are the code writer of Samokoder, an AI pair programmer inside the user's editor. "
+    "You rewrite the selected lines of a file exactly as the user instructs. Reply with the "
+    "replacement for the selected lines only, in a single fenced code block, with no "
+    "explanation. Keep the surrounding code's style. Do not repeat the lines before or after "
+    "the selection."
+)
+
+
+@dataclass(frozen=True)
+class SelectionRequest:
+    """A snapshot taken when the command arrived; the run works on this, not the live buffer."""
+
+    rel: str
+    text: str
+    start: int  # str offsets of the selection in `text`
+    end: int
+    instruction: str | None
+
+    @property
+    def selection(self) -> str:
+        return self.text[self.start : self.end]
+
+    @property
+    def line_prefix(self) -> str:
+        line_start = self.text.rfind("\n", 0, self.start) + 1
+        return self.text[line_start : self.start]
+
+    @property
+    def eol(self) -> str:
+        return "\r\n" if "\r\n" in self.text else "\n"
+
+
+def build_messages(request: SelectionRequest, instruction: str) -> list[dict[str, str]]:
+    before_lines = request.text[: request.start].splitlines(keepends=True)
+    after_lines = request.text[request.end :].splitlines(keepends=True)
+    before = "".join(before_lines[-CONTEXT_LINES:])
+    after = "".join(after_lines[:CONTEXT_LINES])
+    language = PurePosixPath(request.rel).suffix.lstrip(".") or "text"
+    user = (
+        f"File: {request.rel}\n\n"
+        f"Code before the selection:\n```{language}\n{before}\n```\n\n"
+        f"Selected code:\n```{language}\n{request.selection}\n```\n\n"
+        f"Code after the selection:\n```{language}\n{after}\n```\n\n"
+        f"Instruction: {instruction}\n\n"
+        "Reply with the replacement for the selected code in one fenced code block."
+    )
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+async def run_edit_selection(ctx: RunContext, request: SelectionRequest) -> RunOutcome:
+    instruction = request.instruction
+    if not instruction:
+        instruction = await ctx.host.ask(ASK_INSTRUCTION, [], True)
+        if not instruction or not instruction.strip():
+            return RunOutcome("cancelled", "No instruction given; nothing was changed.")
+    model = model_call(ctx, AGENT).model
+    messages = build_messages(request, instruction.strip())
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        ctx.progress(f"Asking {model} to edit {request.rel} (attempt {attempt})")
+        reply = await _stream(ctx, messages, request.rel)
+        code = extract_code(reply.text)
+        replacement = fit_replacement(request.line_prefix, request.selection, code, eol=request.eol)
+        new_text = request.text[: request.start] + replacement + request.text[request.end :]
+        if new_text == request.text:
+            return RunOutcome("succeeded", f"The model proposed no change to {request.rel}.")
+        proposal = ctx.new_proposal(
+            f"Edit {request.rel}: {_short(instruction)}",
+            [ProposedFile(request.rel, "modify", request.text, new_text)],
+            AGENT,
+            reply.model,
+            reply.prompt_tokens + reply.completion_tokens,
+        )
+        decision = await ctx.deliver(proposal)
+        if decision.verdict == "accepted":
+            return RunOutcome("succeeded", f"Applied the edit to {request.rel}.")
+        if decision.verdict != "rejected" or decision.feedback is None:
+            return RunOutcome("rejected", f"Proposal {decision.verdict}; nothing was changed.")
+        messages = [
+            *messages,
+            {"role": "assistant", "content": reply.text},
+            {
+                "role": "user",
+                "content": "The user rejected that replacement with this feedback: "
+                f"{decision.feedback}\nReply with a corrected replacement in one fenced block.",
+            },
+        ]
+    return RunOutcome(
+        "rejected", f"Stopped after {MAX_ATTEMPTS} rejected attempts; nothing was changed."
+    )
+
+
+async def _stream(ctx: RunContext, messages: list[dict[str, str]], rel: str) -> Completion:
+    received = 0
+    last = 0.0
+
+    def on_delta(piece: str) -> None:
+        nonlocal received, last
+        received += len(piece)
+        now = time.monotonic()
+        if now - last >= 0.2:
+            last = now
+            ctx.progress(f"Writing {rel}: {received} characters received")
+
+    return await chat(ctx, AGENT, messages, on_delta)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

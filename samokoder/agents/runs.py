@@ -1,0 +1,189 @@
+"""Runs: long work as tracked tasks, one at a time per folder (DESIGN §2).
+
+A command answers with a run id at once; the run queues behind any other run
+of its folder, reports progress, delivers its change sets for review and ends
+with exactly one `runFinished`, whatever happens to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from samokoder.agents.host import Host
+from samokoder.agents.project import Project
+from samokoder.agents.review import Decision, Proposal, ProposalBook, new_proposal_id, plan_files
+from samokoder.agents.steps import apply_files, record_step
+from samokoder.errors import SamokoderError, StaleProposalError
+from samokoder.llm.redact import redact
+from samokoder.settings import Settings
+from samokoder.store.rows import RunRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    status: str  # succeeded | failed | rejected | cancelled | budget_exhausted
+    summary: str
+    text: str | None = None
+
+
+@dataclass
+class RunContext:
+    """What a run needs, frozen at its start (settings, review mode, host)."""
+
+    run_id: str
+    kind: str
+    project: Project
+    settings: Settings
+    host: Host
+    book: ProposalBook
+    review_mode: str
+    steps: list[str] = field(default_factory=list)
+
+    def progress(self, message: str, percentage: int | None = None) -> None:
+        self.host.progress(self.run_id, message, percentage)
+
+    async def deliver(self, proposal: Proposal) -> Decision:
+        """Review, apply or annotate a proposal as the review mode says; returns the verdict."""
+        if self.review_mode == "proposal":
+            await self.book.publish(proposal, self.host)
+            self.progress(f"Waiting for your review: {proposal.title}")
+            decision = await proposal.decision
+        else:
+            decision = await self._apply_now(proposal)
+        if decision.step_id:
+            self.steps.append(decision.step_id)
+        return decision
+
+    async def _apply_now(self, proposal: Proposal) -> Decision:
+        project = proposal.project
+        async with project.step_lock:
+            planned, stale = await plan_files(proposal, list(proposal.files), self.host)
+            if stale:
+                raise StaleProposalError(
+                    "Not applied: " + ", ".join(stale) + " changed while the run worked.", stale
+                )
+            annotated = self.review_mode == "annotated"
+            await apply_files(
+                project,
+                self.host,
+                planned,
+                label=proposal.title,
+                all_through_editor=annotated,
+                needs_confirmation=annotated,
+            )
+            step = await record_step(
+                project,
+                planned,
+                agent=proposal.agent,
+                summary=proposal.title,
+                run_id=proposal.run_id,
+                model=proposal.model,
+                tokens=proposal.tokens,
+            )
+        return Decision("accepted", step_id=step.step_id, applied=tuple(p.rel for p in planned))
+
+    def new_proposal(self, title: str, files: list[Any], agent: str, model: str, tokens: int) -> Proposal:
+        return Proposal(new_proposal_id(), self.run_id, title, self.project, files, agent, model, tokens)
+
+
+RunBody = Callable[[RunContext], Awaitable[RunOutcome]]
+
+
+class RunManager:
+    """Starts, tracks and cancels runs; keeps a strong reference to every task."""
+
+    def __init__(self, book: ProposalBook) -> None:
+        self.book = book
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def active(self) -> list[str]:
+        return list(self._tasks)
+
+    async def start(
+        self,
+        *,
+        kind: str,
+        title: str,
+        description: str,
+        project: Project,
+        settings: Settings,
+        host: Host,
+        review_mode: str,
+        body: RunBody,
+    ) -> str:
+        run_id = "r-" + uuid.uuid4().hex[:12]
+        row = RunRow(run_id, kind, description, "running", "", None, time.time(), None)
+        await asyncio.to_thread(project.store.create_run, row)
+        ctx = RunContext(run_id, kind, project, settings, host, self.book, review_mode)
+        task = asyncio.create_task(self._drive(ctx, body, title), name=f"run {run_id}")
+        self._tasks[run_id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(run_id, None))
+        return run_id
+
+    def cancel(self, run_id: str) -> bool:
+        task = self._tasks.get(run_id)
+        if task is None:
+            return False
+        task.cancel()
+        return True
+
+    async def shutdown(self) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _drive(self, ctx: RunContext, body: RunBody, title: str) -> None:
+        error: str | None = None
+        text: str | None = None
+        try:
+            await ctx.host.run_started(ctx.run_id, title)
+            if ctx.project.run_lock.locked():
+                ctx.progress("Queued behind another run in this folder")
+            async with ctx.project.run_lock:
+                outcome = await body(ctx)
+            status, summary, text = outcome.status, outcome.summary, outcome.text
+        except asyncio.CancelledError:
+            status, summary = "cancelled", "Cancelled; nothing half-applied was left behind."
+        except SamokoderError as exc:
+            status, summary, error = "failed", exc.message, exc.message
+        except Exception as exc:  # one run's crash must not take the server down
+            log.exception("run %s crashed", ctx.run_id)
+            status, summary = "failed", "Internal error; see the server log."
+            error = redact(f"{type(exc).__name__}: {exc}", ctx.settings.api_keys.values())
+        await self._finish(ctx, status, summary, error, text)
+
+    async def _finish(
+        self, ctx: RunContext, status: str, summary: str, error: str | None, text: str | None
+    ) -> None:
+        store = ctx.project.store
+        try:
+            await self.book.withdraw(ctx.run_id)
+            await asyncio.to_thread(
+                store.update_run, ctx.run_id, status=status, summary=summary, error=error, finished=True
+            )
+            usage = await asyncio.to_thread(store.usage, ctx.run_id)
+            totals = usage.get("total", {})
+        except Exception:
+            log.exception("could not record the end of run %s", ctx.run_id)
+            totals = {}
+        payload: dict[str, Any] = {
+            "runId": ctx.run_id,
+            "status": status,
+            "summary": summary,
+            "steps": list(ctx.steps),
+            "usage": totals,
+        }
+        if error is not None:
+            payload["error"] = error
+        if text is not None:
+            payload["text"] = text
+        await ctx.host.run_finished(payload)

@@ -1,0 +1,63 @@
+"""`samokoder serve` (the language server); more subcommands come as thin LSP clients."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import sys
+
+
+def _configure_logging(level: str) -> None:
+    # stdout carries the protocol: every log line goes to stderr.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+def _serve(args: argparse.Namespace) -> int:
+    _configure_logging(args.log_level)
+    from samokoder.server import build_server
+
+    if args.tcp is not None:
+        token = os.environ.get("SAMOKODER_TOKEN") or secrets.token_urlsafe(24)
+        server = build_server(token=token)
+        print(
+            f"samokoder: listening on 127.0.0.1:{args.tcp}; token: {token}",
+            file=sys.stderr,
+            flush=True,
+        )
+        server.start_tcp("127.0.0.1", args.tcp)
+    else:
+        server = build_server()
+        server.start_io()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="samokoder",
+        description="Samokoder: AI agents that write code in your editor, every step reviewed "
+        "and undoable.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the language server (stdio by default)")
+    serve.add_argument(
+        "--tcp",
+        type=int,
+        metavar="PORT",
+        help="listen on 127.0.0.1:PORT; clients must send the printed token "
+        "(or $SAMOKODER_TOKEN) as initializationOptions.token",
+    )
+    serve.add_argument("--log-level", default="WARNING", help="stderr log level (default WARNING)")
+    serve.set_defaults(func=_serve)
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Checking command arguments: one JSON object each, with clear messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from samokoder.errors import InvalidArgumentError
+
+
+def one_object(args: tuple[Any, ...], command: str, shape: str) -> dict[str, Any]:
+    if len(args) == 0:
+        return {}
+    if len(args) != 1 or not isinstance(args[0], dict):
+        raise InvalidArgumentError(f"{command} takes one object argument: {shape}")
+    return args[0]
+
+
+def require_str(arg: dict[str, Any], name: str) -> str:
+    value = arg.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(f"{name!r} is required and must be a non-empty string")
+    return value
+
+
+def optional_str(arg: dict[str, Any], name: str) -> str | None:
+    value = arg.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{name!r} must be a string")
+    return value if value.strip() else None
+
+
+def optional_int(arg: dict[str, Any], name: str, default: int, lo: int, hi: int) -> int:
+    value = arg.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise InvalidArgumentError(f"{name!r} must be an integer from {lo} to {hi}")
+    return value
+
+
+def position(value: Any, what: str) -> tuple[int, int]:
+    if not isinstance(value, dict):
+        raise InvalidArgumentError(f"{what} must be an object {{line, character}}")
+    line, char = value.get("line"), value.get("character")
+    for name, v in (("line", line), ("character", char)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0 or v > 2**31 - 1:
+            raise InvalidArgumentError(f"{what}.{name} must be a non-negative integer")
+    return line, char  # type: ignore[return-value]
+
+
+def lsp_range(value: Any) -> tuple[tuple[int, int], tuple[int, int]]:
+    if not isinstance(value, dict):
+        raise InvalidArgumentError("'range' is required: {start: {line, character}, end: {...}}")
+    start = position(value.get("start"), "range.start")
+    end = position(value.get("end"), "range.end")
+    if end < start:
+        raise InvalidArgumentError("range.end comes before range.start")
+    return start, end
+
+
+def as_plain(value: Any) -> Any:
+    """Custom-method params arrive as namedtuple-like objects; turn them into dicts."""
+    if hasattr(value, "_asdict"):
+        return {k: as_plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, list):
+        return [as_plain(v) for v in value]
+    return value

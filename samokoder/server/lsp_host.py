@@ -1,0 +1,208 @@
+"""The agents' `Host`, spoken in LSP: progress, questions, proposals, edits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from lsprotocol import types
+
+from samokoder.agents.host import FileEdit, OpenDocument, ProposalNotice
+from samokoder.server.app import SamokoderServer
+from samokoder.workspace import textedits
+
+log = logging.getLogger(__name__)
+
+EDIT_TIMEOUT = 30.0
+CONFIRM_TIMEOUT = 600.0
+ASK_TIMEOUT = 600.0
+ANNOTATION_ID = "samokoder"
+
+
+class LspHost:
+    """One per server connection; runs share it."""
+
+    def __init__(self, server: SamokoderServer) -> None:
+        self.server = server
+
+    def open_document(self, uri: str) -> OpenDocument | None:
+        docs = self.server.workspace.text_documents
+        doc = docs.get(uri)
+        if doc is None:
+            return None
+        return OpenDocument(uri, doc.source, doc.version or 0)
+
+    # -- progress -------------------------------------------------------------------
+
+    async def run_started(self, run_id: str, title: str) -> None:
+        if not self.server.features.work_done_progress:
+            return
+        token = str(uuid.uuid4())
+        progress = self.server.work_done_progress
+        try:
+            await asyncio.wait_for(progress.create_async(token), 10)
+        except Exception as exc:  # a client that refuses progress still gets the run
+            log.warning("progress token refused by the client: %s", exc)
+            return
+        self.server.run_tokens[run_id] = token
+        self.server.token_runs[token] = run_id
+        progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=True))
+
+    def progress(self, run_id: str, message: str, percentage: int | None = None) -> None:
+        token = self.server.run_tokens.get(run_id)
+        if token is not None:
+            self.server.work_done_progress.report(
+                token, types.WorkDoneProgressReport(message=message, percentage=percentage)
+            )
+
+    async def run_finished(self, payload: dict[str, Any]) -> None:
+        run_id = payload["runId"]
+        token = self.server.run_tokens.pop(run_id, None)
+        if token is not None:
+            self.server.token_runs.pop(token, None)
+            self.server.work_done_progress.end(
+                token, types.WorkDoneProgressEnd(message=payload.get("summary"))
+            )
+        self.server.protocol.notify("samokoder/runFinished", payload)
+
+    # -- questions and proposals ----------------------------------------------------
+
+    async def ask(self, question: str, choices: list[str], free_text: bool) -> str | None:
+        features = self.server.features
+        if features.ask:
+            params = {"question": question, "choices": choices, "freeText": free_text}
+            try:
+                reply = await asyncio.wait_for(
+                    self.server.protocol.send_request_async("samokoder/ask", params), ASK_TIMEOUT
+                )
+            except TimeoutError:
+                return None
+            answer = _field(reply, "answer")
+            return answer if isinstance(answer, str) else None
+        if choices and features.message_request:
+            params_msg = types.ShowMessageRequestParams(
+                type=types.MessageType.Info,
+                message=question,
+                actions=[types.MessageActionItem(title=c) for c in choices],
+            )
+            try:
+                item = await asyncio.wait_for(
+                    self.server.window_show_message_request_async(params_msg), ASK_TIMEOUT
+                )
+            except TimeoutError:
+                return None
+            return item.title if item is not None else None
+        return None
+
+    async def propose(self, notice: ProposalNotice) -> None:
+        self.server.protocol.notify(
+            "samokoder/proposal",
+            {
+                "proposalId": notice.proposal_id,
+                "runId": notice.run_id,
+                "title": notice.title,
+                "files": notice.files,
+            },
+        )
+
+    # -- edits ----------------------------------------------------------------------
+
+    async def apply_edit(self, label: str, edits: list[FileEdit], needs_confirmation: bool) -> bool:
+        annotate = needs_confirmation and self.server.features.change_annotations
+        edit = build_workspace_edit(
+            edits, label, annotate, self.server.features.document_changes
+        )
+        params = types.ApplyWorkspaceEditParams(edit=edit, label=label)
+        timeout = CONFIRM_TIMEOUT if needs_confirmation else EDIT_TIMEOUT
+        try:
+            result = await asyncio.wait_for(
+                self.server.workspace_apply_edit_async(params), timeout
+            )
+        except TimeoutError:
+            self.log(f"The editor did not answer the edit '{label}' in {timeout:.0f} s", error=True)
+            return False
+        if not result.applied:
+            reason = result.failure_reason or "no reason given"
+            self.log(f"The editor refused the edit '{label}': {reason}", error=True)
+        return bool(result.applied)
+
+    def log(self, message: str, *, error: bool = False) -> None:
+        kind = types.MessageType.Error if error else types.MessageType.Log
+        self.server.window_log_message(types.LogMessageParams(kind, message))
+
+
+def _field(reply: Any, name: str) -> Any:
+    if isinstance(reply, dict):
+        return reply.get(name)
+    return getattr(reply, name, None)
+
+
+def _lsp_range(r: textedits.Range) -> types.Range:
+    return types.Range(
+        start=types.Position(r.start.line, r.start.character),
+        end=types.Position(r.end.line, r.end.character),
+    )
+
+
+def build_workspace_edit(
+    edits: list[FileEdit], label: str, annotate: bool, document_changes: bool
+) -> types.WorkspaceEdit:
+    """One WorkspaceEdit for all files; versioned TextDocumentEdits where the client can."""
+    annotation = ANNOTATION_ID if annotate else None
+
+    def text_edits(e: FileEdit) -> list[types.TextEdit | types.AnnotatedTextEdit]:
+        out: list[types.TextEdit | types.AnnotatedTextEdit] = []
+        for t in textedits.minimal_edits(e.old_text, e.new_text):
+            if annotation:
+                out.append(types.AnnotatedTextEdit(_lsp_range(t.range), t.new_text, annotation))
+            else:
+                out.append(types.TextEdit(_lsp_range(t.range), t.new_text))
+        return out
+
+    if not document_changes:
+        changes: dict[str, list[types.TextEdit]] = {}
+        for e in edits:
+            if e.kind == "modify":
+                changes[e.uri] = [types.TextEdit(x.range, x.new_text) for x in text_edits(e)]
+        return types.WorkspaceEdit(changes=changes)
+
+    ops: list[Any] = []
+    for e in edits:
+        if e.kind == "create":
+            ops.append(
+                types.CreateFile(
+                    uri=e.uri,
+                    options=types.CreateFileOptions(overwrite=False, ignore_if_exists=True),
+                    annotation_id=annotation,
+                )
+            )
+            ops.append(_doc_edit(e.uri, None, text_edits(e)))
+        elif e.kind == "delete":
+            ops.append(
+                types.DeleteFile(
+                    uri=e.uri,
+                    options=types.DeleteFileOptions(ignore_if_not_exists=True),
+                    annotation_id=annotation,
+                )
+            )
+        else:
+            ops.append(_doc_edit(e.uri, e.version, text_edits(e)))
+    annotations = None
+    if annotation:
+        annotations = {
+            annotation: types.ChangeAnnotation(
+                label=label, needs_confirmation=True, description="Proposed by Samokoder"
+            )
+        }
+    return types.WorkspaceEdit(document_changes=ops, change_annotations=annotations)
+
+
+def _doc_edit(
+    uri: str, version: int | None, edits: list[types.TextEdit | types.AnnotatedTextEdit]
+) -> types.TextDocumentEdit:
+    return types.TextDocumentEdit(
+        text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
+        edits=list(edits),
+    )

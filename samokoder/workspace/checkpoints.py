@@ -1,0 +1,408 @@
+"""Checkpoints (DESIGN §5): every applied step becomes one Git commit that can be undone.
+
+"shadow" mode keeps the commits in `.samokoder/checkpoints.git` (branch `checkpoints`,
+work tree: the workspace folder) and never touches the user's repository. "repo"
+mode commits on the user's current branch, leaving their staged changes alone.
+
+A commit's tree is the previous checkpoint tree plus the step's blobs; it is
+built in-process from the trees along the step's paths (see `git_plumbing`), so
+a step costs the same in a 100-file and a 50,000-file workspace: two git
+processes in shadow mode, four in repo mode. The ref update comes last, with a
+compare-and-swap, so an interrupted step leaves no visible commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import stat
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from samokoder.errors import InvalidArgumentError, NotFoundError, SamokoderError
+from samokoder.workspace.git_plumbing import (
+    FILE_MODES,
+    GITLINK_MODE,
+    GitRunner,
+    LooseObjectStore,
+    TreeEntry,
+    blob_sha,
+    cat_file_batch,
+    changed_files,
+    commit_object,
+    format_message,
+    index_entries,
+    parent_dirs,
+    parse_tree,
+    rewrite_trees,
+    split_trailers,
+)
+
+__all__ = ["MAX_BLOB_BYTES", "CheckpointRepo", "CommitInfo", "StepCommit", "blob_sha"]
+
+log = logging.getLogger(__name__)
+
+CheckpointMode = Literal["shadow", "repo"]
+MAX_BLOB_BYTES = 5 * 1024 * 1024
+"""Files larger than this are not stored in checkpoints (reported in `StepCommit.skipped`)."""
+SHADOW_BRANCH = "refs/heads/checkpoints"
+STATE_DIR = ".samokoder"
+_LOG_SCAN_LIMIT = 1000
+_CAS_ATTEMPTS = 3
+_HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+
+_locks_guard = threading.Lock()
+_locks: dict[Path, threading.RLock] = {}
+
+
+def _lock_for(git_dir: Path) -> threading.RLock:
+    """One lock per repository, shared by every instance opened on it in this process."""
+    with _locks_guard:
+        return _locks.setdefault(git_dir, threading.RLock())
+
+
+@dataclass(frozen=True)
+class StepCommit:
+    sha: str
+    skipped: list[str]
+    """Paths over the size cap, not stored (their previous checkpoint entry is kept)."""
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    message: str
+    """The message without its trailer paragraph: `<agent>: <summary>`."""
+    trailers: dict[str, str]
+    files: list[str]
+    timestamp: float
+
+
+class _ParentMoved(Exception):
+    """The branch moved while a step was being built; build again on the new tip."""
+
+
+@dataclass(frozen=True)
+class _Parent:
+    commit: str | None
+    dirs: dict[str, dict[str, TreeEntry]]
+    """Entries of every directory along the step's paths (empty where absent)."""
+
+
+class CheckpointRepo:
+    """One checkpoint repository; every public method is serialised by a per-repo lock."""
+
+    def __init__(
+        self,
+        root: Path,
+        mode: CheckpointMode,
+        git: GitRunner,
+        objects: LooseObjectStore,
+        prefix: str,
+    ) -> None:
+        self.root = root
+        self.mode = mode
+        self._git = git
+        self._objects = objects
+        self._prefix = prefix  # repo mode: the workspace folder's path inside the repository
+        self._lock = _lock_for(Path(git.env["GIT_DIR"]))
+
+    @property
+    def object_format(self) -> str:
+        return self._objects.object_format
+
+    @classmethod
+    def open(cls, root: Path, mode: CheckpointMode = "shadow") -> CheckpointRepo:
+        """Open the checkpoint repository of a workspace folder, creating it on first use."""
+        root = root.resolve()
+        if not root.is_dir():
+            raise NotFoundError(f"workspace folder {root} does not exist")
+        _ensure_state_dir(root)
+        if mode == "shadow":
+            return cls._open_shadow(root)
+        if mode == "repo":
+            return cls._open_user_repo(root)
+        raise InvalidArgumentError(f'checkpoints must be "shadow" or "repo", not {mode!r}')
+
+    @classmethod
+    def _open_shadow(cls, root: Path) -> CheckpointRepo:
+        git_dir = root / STATE_DIR / "checkpoints.git"
+        if not (git_dir / "HEAD").is_file():
+            GitRunner(root).run(
+                "init", "-q", "--bare", "--template=", "--object-format=sha1",
+                "--initial-branch=checkpoints", str(git_dir),
+            )  # fmt: skip
+        git = GitRunner(root, _repo_env(git_dir, root))
+        return cls(root, "shadow", git, LooseObjectStore(git_dir / "objects"), "")
+
+    @classmethod
+    def _open_user_repo(cls, root: Path) -> CheckpointRepo:
+        probe = GitRunner(root).run(
+            "rev-parse", "--is-inside-work-tree", "--show-toplevel", "--absolute-git-dir",
+            "--git-path", "objects", "--show-object-format", "--show-prefix", check=False,
+        )  # fmt: skip
+        lines = probe.stdout.decode("utf-8", "surrogateescape").split("\n")
+        if probe.returncode != 0 or len(lines) < 6 or lines[0] != "true":
+            raise SamokoderError(
+                f'{root} is not inside a Git work tree, so checkpoints: "repo" cannot commit'
+                ' there; run `git init` first or use checkpoints: "shadow".'
+            )
+        top, git_dir, objects, object_format, prefix = lines[1:6]
+        git = GitRunner(Path(top), _repo_env(Path(git_dir), Path(top)))
+        store = LooseObjectStore(Path(root, objects).resolve(), object_format)
+        return cls(root, "repo", git, store, prefix)
+
+    # -- objects -------------------------------------------------------------
+
+    def write_blob(self, data: bytes) -> str:
+        with self._lock:
+            return self._objects.write("blob", data)
+
+    def read_blob(self, sha: str) -> bytes:
+        with self._lock:
+            if not _HEX.match(sha):
+                raise InvalidArgumentError(f"{sha!r} is not a Git object id")
+            loose = self._objects.read_loose(sha)
+            if loose is not None and loose.kind == "blob":
+                return loose.body
+            found = self._git.run("cat-file", "blob", sha, check=False)
+            if found.returncode != 0:
+                raise NotFoundError(f"blob {sha} is not in the checkpoint repository")
+            return found.stdout
+
+    def tree_blob(self, commit: str, path: str) -> str | None:
+        if any(ch in commit + path for ch in "\0\n\r"):
+            raise InvalidArgumentError(f"bad commit or path: {commit!r}, {path!r}")
+        with self._lock:
+            found = cat_file_batch(self._git, [f"{commit}:{self._prefix}{path}"])[0]
+            return found.sha if found is not None and found.kind == "blob" else None
+
+    # -- history -------------------------------------------------------------
+
+    def head(self) -> str | None:
+        """The checkpoint branch tip (shadow) or the user's HEAD commit (repo)."""
+        with self._lock:
+            found = self._git.run("rev-parse", "-q", "--verify", self._tip_ref(), check=False)
+            return found.stdout.decode().strip() or None
+
+    def log(self, limit: int = 50) -> list[CommitInfo]:
+        """Checkpoint commits, newest first (repo mode: found among the last 1000 on HEAD)."""
+        with self._lock:
+            if limit <= 0 or self.head() is None:
+                return []
+            scan = limit if self.mode == "shadow" else _LOG_SCAN_LIMIT
+            out = self._git.run(
+                "log", "--no-show-signature", "--first-parent", f"-n{scan}", "-z",
+                "--format=%H%x00%ct%x00%B", self._tip_ref(),
+            ).stdout.split(b"\0")  # fmt: skip
+            found: list[tuple[str, float, str, dict[str, str]]] = []
+            for i in range(0, len(out) - 2, 3):
+                message, trailers = split_trailers(out[i + 2].decode("utf-8", "replace"))
+                if "Samokoder-Step" in trailers:
+                    found.append((out[i].decode(), float(out[i + 1]), message, trailers))
+                    if len(found) == limit:
+                        break
+            files = changed_files(self._git, [sha for sha, *_ in found])
+            return [
+                CommitInfo(sha, msg, tr, self._relative(files[sha]), ts)
+                for sha, ts, msg, tr in found
+            ]
+
+    def _relative(self, paths: list[str]) -> list[str]:
+        cut = len(self._prefix)
+        return [p[cut:] for p in paths if p.startswith(self._prefix)]
+
+    # -- committing ----------------------------------------------------------
+
+    def commit_step(
+        self,
+        changes: Mapping[str, bytes | None],
+        *,
+        agent: str,
+        summary: str,
+        run_id: str,
+        step_id: str,
+        model: str,
+        tokens: int,
+    ) -> StepCommit:
+        """Record one step: its tree is the previous tree plus `changes` (None deletes)."""
+        _check_paths(changes)
+        with self._lock:
+            skipped = sorted(
+                p for p, data in changes.items() if data and len(data) > MAX_BLOB_BYTES
+            )
+            if skipped:
+                log.warning("not stored in checkpoint (over 5 MB): %s", ", ".join(skipped))
+            blobs: dict[str, str | None] = {
+                self._prefix + path: None if data is None else self._objects.write("blob", data)
+                for path, data in changes.items()
+                if path not in skipped
+            }
+            message = format_message(
+                f"{agent}: {summary.strip() or 'step'}",
+                {
+                    "Samokoder-Run": run_id,
+                    "Samokoder-Step": step_id,
+                    "Samokoder-Model": model,
+                    "Samokoder-Tokens": str(tokens),
+                },
+            )
+            ref = self._branch_ref()
+            reason = "the branch moved while the step was built"
+            for attempt in range(1, _CAS_ATTEMPTS + 1):
+                try:
+                    parent = self._load_parent(ref, list(blobs))
+                except _ParentMoved:
+                    continue
+                entries = self._new_entries(parent, blobs)
+                tree = rewrite_trees(self._objects, parent.dirs, entries)
+                sha = self._objects.write("commit", commit_object(tree, parent.commit, message))
+                moved = self._git.run(
+                    "update-ref", "--create-reflog", "-m", f"samokoder: step {step_id}",
+                    ref, sha, parent.commit or self._objects.null_sha, check=False,
+                )  # fmt: skip
+                if moved.returncode == 0:
+                    if self.mode == "repo":
+                        self._sync_user_index(parent, entries)
+                    return StepCommit(sha, skipped)
+                reason = moved.stderr.decode("utf-8", "replace").strip()
+                log.info("checkpoint ref moved (attempt %d): %s", attempt, reason)
+            raise SamokoderError(f"could not record step {step_id}: {ref} kept moving ({reason})")
+
+    def _tip_ref(self) -> str:
+        return SHADOW_BRANCH if self.mode == "shadow" else "HEAD"
+
+    def _branch_ref(self) -> str:
+        if self.mode == "shadow":
+            return SHADOW_BRANCH
+        found = self._git.run("symbolic-ref", "-q", "HEAD", check=False)
+        if found.returncode != 0:
+            raise SamokoderError(
+                f'HEAD is detached in {self.root}, so checkpoints: "repo" has no branch to commit'
+                ' on; check out a branch or use checkpoints: "shadow".'
+            )
+        return found.stdout.decode("utf-8", "surrogateescape").strip()
+
+    def _load_parent(self, ref: str, paths: list[str]) -> _Parent:
+        dirs = sorted({d for p in paths for d in parent_dirs(p)} | {""})
+        names = [ref, f"{ref}^{{tree}}", *(f"{ref}:{d}" for d in dirs if d)]
+        found = cat_file_batch(self._git, names)
+        commit = found[0]
+        if commit is None:
+            return _Parent(None, {d: {} for d in dirs})
+        root = found[1]
+        if root is None or not commit.body.startswith(b"tree " + root.sha.encode()):
+            raise _ParentMoved
+        loaded = {
+            d: parse_tree(obj.body, self.object_format) if obj and obj.kind == "tree" else {}
+            for d, obj in zip(dirs, found[1:], strict=True)
+        }
+        return _Parent(commit.sha, loaded)
+
+    def _new_entries(
+        self, parent: _Parent, blobs: dict[str, str | None]
+    ) -> dict[str, TreeEntry | None]:
+        entries: dict[str, TreeEntry | None] = {}
+        for path, sha in blobs.items():
+            head, _, name = path.rpartition("/")
+            submodule = next(
+                (p for p in (path, *parent_dirs(path)) if _is_gitlink(parent, p)), None
+            )
+            if submodule is not None:
+                raise InvalidArgumentError(f"refused path {path!r}: submodule {submodule!r}")
+            old = parent.dirs[head].get(name)
+            if sha is None:
+                entries[path] = None
+            elif old is not None and old.mode in FILE_MODES:
+                entries[path] = TreeEntry(old.mode, sha)
+            else:
+                entries[path] = TreeEntry(self._new_file_mode(path), sha)
+        return entries
+
+    def _new_file_mode(self, repo_path: str) -> str:
+        try:
+            st = os.stat(self._git.cwd / repo_path)
+        except OSError:
+            return "100644"
+        return "100755" if st.st_mode & stat.S_IXUSR else "100644"
+
+    def _sync_user_index(self, parent: _Parent, entries: dict[str, TreeEntry | None]) -> None:
+        """Move unstaged index entries to the new commit so `git status` shows no revert."""
+        staged = index_entries(self._git, list(entries))
+        if staged is None:
+            log.warning("could not read the index of %s; left it as it was", self.root)
+            return
+        zero = self._objects.null_sha
+        lines = []
+        for path, new in sorted(entries.items(), key=lambda item: item[1] is not None):
+            head, _, name = path.rpartition("/")
+            old = parent.dirs[head].get(name)
+            base = [] if old is None or old.is_tree else [(old.mode, old.sha, "0")]
+            if staged.get(path, []) != base:
+                continue  # the user staged something here: theirs stays
+            lines.append(f"0 {zero}\t{path}" if new is None else f"{new.mode} {new.sha}\t{path}")
+        if lines:
+            request = "".join(f"{line}\0" for line in lines).encode("utf-8", "surrogateescape")
+            done = self._git.run("update-index", "-z", "--index-info", stdin=request, check=False)
+            if done.returncode != 0:
+                log.warning("index of %s not updated: %s", self.root, done.stderr.decode().strip())
+
+
+def _is_gitlink(parent: _Parent, path: str) -> bool:
+    head, _, name = path.rpartition("/")
+    entry = parent.dirs.get(head, {}).get(name) if path else None
+    return entry is not None and entry.mode == GITLINK_MODE
+
+
+def _repo_env(git_dir: Path, work_tree: Path) -> dict[str, str]:
+    return {
+        "GIT_DIR": str(git_dir),
+        "GIT_WORK_TREE": str(work_tree),
+        "GIT_LITERAL_PATHSPECS": "1",
+    }
+
+
+def _ensure_state_dir(root: Path) -> None:
+    """`.samokoder/` hides itself from `git status`: a `*` .gitignore plus info/exclude."""
+    state = root / STATE_DIR
+    state.mkdir(exist_ok=True)
+    ignore = state / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n", encoding="utf-8")
+    user_git = root / ".git"
+    if not user_git.is_dir():
+        return
+    exclude = user_git / "info" / "exclude"
+    exclude.parent.mkdir(parents=True, exist_ok=True)
+    text = exclude.read_text(encoding="utf-8", errors="replace") if exclude.exists() else ""
+    if f"{STATE_DIR}/" in (line.strip() for line in text.splitlines()):
+        return
+    separator = "" if not text or text.endswith("\n") else "\n"
+    with exclude.open("a", encoding="utf-8") as handle:
+        handle.write(f"{separator}{STATE_DIR}/\n")
+
+
+def _check_paths(changes: Mapping[str, bytes | None]) -> None:
+    for path in changes:
+        parts = path.split("/")
+        bad = (
+            not path
+            or any(ch in path for ch in "\0\n\r")
+            or any(part in ("", ".", "..") for part in parts)
+            or any(part.lower() == ".git" for part in parts)
+            or parts[0] == STATE_DIR
+        )
+        if bad:
+            raise InvalidArgumentError(
+                f"refused path {path!r}: checkpoint paths are relative POSIX paths inside the"
+                " workspace, outside .git/ and .samokoder/"
+            )
+    files = {p for p, data in changes.items() if data is not None}
+    for path in files:
+        clash = next((d for d in parent_dirs(path) if d in files), None)
+        if clash is not None:
+            raise InvalidArgumentError(f"step writes both {clash!r} and {path!r} inside it")
