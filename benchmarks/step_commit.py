@@ -6,8 +6,8 @@ Builds a 100-file and a 50,000-file workspace (small text files in nested folder
 each a user Git repository with everything committed), then times
 `CheckpointRepo.commit_step` with 5 changed files (median of 15 steps after 2
 warm-ups) in "shadow" and "repo" mode, and `git add -A && git commit` on the large
-tree after changing 5 files (median of 5, warm). Goals: large/small ≤ 1.5×,
-speed-up vs `git add -A` ≥ 20×.
+tree after changing 5 files (median of 5, warm), all interleaved. Goals: large/small <= 1.5x,
+speed-up vs `git add -A` >= 20x.
 """
 
 from __future__ import annotations
@@ -18,17 +18,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from samokoder.workspace import git_plumbing  # noqa: E402
-from samokoder.workspace.checkpoints import CheckpointMode, CheckpointRepo  # noqa: E402
+from samokoder.workspace import git_plumbing
+from samokoder.workspace.checkpoints import CheckpointMode, CheckpointRepo
 
 SMALL, LARGE = 100, 50_000
 CHANGED = 5
-WARMUP, STEPS, ADD_ALL_RUNS = 2, 15, 5
+WARMUP, STEPS = 2, 15  # `git add -A` runs every 3rd round: 1 warm-up + 5 timed
 GIT_ENV = {
     **os.environ,
     "GIT_AUTHOR_NAME": "Bench",
@@ -68,39 +67,51 @@ def change_files(root: Path, files: int, round_no: int) -> dict[str, bytes]:
     return changes
 
 
-def median_ms(run: Callable[[int], None], warmup: int, runs: int) -> float:
-    for i in range(warmup):
-        run(i)
-    times = []
-    for i in range(warmup, warmup + runs):
-        start = time.perf_counter()
-        run(i)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+def one_step(repo: CheckpointRepo, changes: dict[str, bytes], step_id: str) -> float:
+    start = time.perf_counter()
+    repo.commit_step(
+        changes,
+        agent="code_monkey",
+        summary=f"bench step {step_id}",
+        run_id="bench",
+        step_id=step_id,
+        model="none",
+        tokens=0,
+    )
+    return (time.perf_counter() - start) * 1000
 
 
-def time_steps(root: Path, files: int, mode: CheckpointMode) -> float:
-    repo = CheckpointRepo.open(root, mode)
-    pending: dict[int, dict[str, bytes]] = {}
+def add_all(root: Path, files: int, round_no: int) -> float:
+    change_files(root, files, round_no)
+    start = time.perf_counter()
+    subprocess.run(
+        "git add -A && git commit -q -m x", shell=True, cwd=root, env=GIT_ENV, check=True
+    )
+    return (time.perf_counter() - start) * 1000
 
-    def one_step(i: int) -> None:
-        repo.commit_step(
-            pending.pop(i),
-            agent="code_monkey",
-            summary=f"bench step {i}",
-            run_id="bench",
-            step_id=f"{mode}-{i}",
-            model="none",
-            tokens=0,
-        )
 
-    # Files are changed on disk outside the timed region, as the server does before committing.
+def run_interleaved(small: Path, large: Path, mode: CheckpointMode) -> dict[str, list[float]]:
+    """Alternate small step, large step (and, in shadow mode, `git add -A` on the large
+    tree every third round), so that load from anything else on the machine hits all alike.
+    Files change on disk outside the timed region, as the server writes them first."""
+    repos = {"small": CheckpointRepo.open(small, mode), "large": CheckpointRepo.open(large, mode)}
+    sizes = {"small": (small, SMALL), "large": (large, LARGE)}
+    times: dict[str, list[float]] = {"small": [], "large": [], "add_all": []}
+    offset = 1000 if mode == "repo" else 0
     for i in range(WARMUP + STEPS):
-        pending[i] = change_files(root, files, i + (1000 if mode == "repo" else 0))
-    return median_ms(one_step, WARMUP, STEPS)
+        for name, repo in repos.items():
+            root, files = sizes[name]
+            ms = one_step(repo, change_files(root, files, offset + i), f"{mode}-{i}")
+            if i >= WARMUP:
+                times[name].append(ms)
+        if mode == "shadow" and i % 3 == 0:
+            times["add_all"].append(add_all(large, LARGE, 9000 + i))
+    del times["add_all"][0]  # warm-up
+    return times
 
 
-def count_git_processes(root: Path, files: int, mode: CheckpointMode) -> int:
+def count_git_processes(root: Path, files: int, mode: CheckpointMode) -> tuple[int, int]:
+    """git processes for the first step of a fresh instance, then for its next step."""
     repo = CheckpointRepo.open(root, mode)
     calls = 0
     real_run = git_plumbing.GitRunner.run
@@ -110,34 +121,16 @@ def count_git_processes(root: Path, files: int, mode: CheckpointMode) -> int:
         calls += 1
         return real_run(self, *args, **kwargs)  # type: ignore[arg-type]
 
+    counts = []
     git_plumbing.GitRunner.run = counting  # type: ignore[assignment,method-assign]
     try:
-        repo.commit_step(
-            change_files(root, files, 5000),
-            agent="a",
-            summary="count",
-            run_id="bench",
-            step_id=f"count-{mode}",
-            model="none",
-            tokens=0,
-        )
+        for i in range(2):
+            calls = 0
+            one_step(repo, change_files(root, files, 5000 + i), f"count-{mode}-{i}")
+            counts.append(calls)
     finally:
         git_plumbing.GitRunner.run = real_run  # type: ignore[method-assign]
-    return calls
-
-
-def time_add_all(root: Path, files: int) -> float:
-    """Median of `git add -A && git commit`, each after 5 untimed file changes; 1 warm-up."""
-    times = []
-    for i in range(1 + ADD_ALL_RUNS):
-        change_files(root, files, 9000 + i)
-        start = time.perf_counter()
-        subprocess.run(
-            "git add -A && git commit -q -m x", shell=True, cwd=root, env=GIT_ENV, check=True
-        )
-        if i:
-            times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return counts[0], counts[1]
 
 
 def main() -> None:
@@ -146,32 +139,28 @@ def main() -> None:
         started = time.perf_counter()
         build_workspace(small, SMALL)
         build_workspace(large, LARGE)
+        os.sync()  # let the build's writeback finish so it does not slow the timed steps
         print(f"built workspaces in {time.perf_counter() - started:.1f} s")
-
-        results: dict[str, float] = {}
-        for mode in ("shadow", "repo"):
-            results[f"{mode} small"] = time_steps(small, SMALL, mode)
-            results[f"{mode} large"] = time_steps(large, LARGE, mode)
+        shadow = run_interleaved(small, large, "shadow")
+        repo = run_interleaved(small, large, "repo")
         processes = {mode: count_git_processes(large, LARGE, mode) for mode in ("shadow", "repo")}
-        add_all = time_add_all(large, LARGE)
 
-    shadow_ratio = results["shadow large"] / results["shadow small"]
-    repo_ratio = results["repo large"] / results["repo small"]
+    med = {f"{mode} {name}": statistics.median(values)
+           for mode, runs in (("shadow", shadow), ("repo", repo))
+           for name, values in runs.items() if values}  # fmt: skip
+    add_ms = med["shadow add_all"]
     print()
-    print(f"{'commit_step, 5 changed files':<40}{'shadow':>10}{'repo':>10}")
-    print(
-        f"{'  ms per step, 100 files':<40}{results['shadow small']:>10.1f}{results['repo small']:>10.1f}"
-    )
-    print(
-        f"{'  ms per step, 50,000 files':<40}{results['shadow large']:>10.1f}{results['repo large']:>10.1f}"
-    )
-    print(f"{'  ratio 50k / 100 (goal <= 1.5x)':<40}{shadow_ratio:>9.2f}x{repo_ratio:>9.2f}x")
-    print(f"{'  git processes per step':<40}{processes['shadow']:>10}{processes['repo']:>10}")
-    print(f"{'git add -A && git commit, 50k files, ms':<40}{add_all:>10.1f}")
-    print(
-        f"{'speed-up vs git add -A (goal >= 20x)':<40}"
-        f"{add_all / results['shadow large']:>9.1f}x{add_all / results['repo large']:>9.1f}x"
-    )
+    print(f"{'commit_step, 5 changed files (median ms)':<42}{'shadow':>9}{'repo':>9}")
+    for label, size in (("100 files", "small"), ("50,000 files", "large")):
+        row = f"  ms per step, {label}"
+        print(f"{row:<42}{med[f'shadow {size}']:>9.1f}{med[f'repo {size}']:>9.1f}")
+    ratios = [med[f"{m} large"] / med[f"{m} small"] for m in ("shadow", "repo")]
+    print(f"{'  ratio 50k / 100 (goal <= 1.5x)':<42}{ratios[0]:>8.2f}x{ratios[1]:>8.2f}x")
+    counts = [f"{first}/{then}" for first, then in processes.values()]
+    print(f"{'  git processes, first step/next steps':<42}{counts[0]:>9}{counts[1]:>9}")
+    print(f"{'git add -A && git commit, 50k files, ms':<42}{add_ms:>9.1f}")
+    speedups = [add_ms / med[f"{m} large"] for m in ("shadow", "repo")]
+    print(f"{'speed-up vs git add -A (goal >= 20x)':<42}{speedups[0]:>8.1f}x{speedups[1]:>8.1f}x")
 
 
 if __name__ == "__main__":

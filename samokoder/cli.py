@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import secrets
@@ -20,20 +21,22 @@ def _configure_logging(level: str) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     _configure_logging(args.log_level)
+    if args.tcp is not None:
+        import asyncio
+
+        from samokoder.server.tcp import serve_tcp
+
+        token = os.environ.get("SAMOKODER_TOKEN") or secrets.token_urlsafe(24)
+
+        def announce() -> None:
+            print(f"samokoder: listening on 127.0.0.1:{args.tcp}; token: {token}", flush=True)
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_tcp(args.tcp, token, announce))
+        return 0
     from samokoder.server import build_server
 
-    if args.tcp is not None:
-        token = os.environ.get("SAMOKODER_TOKEN") or secrets.token_urlsafe(24)
-        server = build_server(token=token)
-        print(
-            f"samokoder: listening on 127.0.0.1:{args.tcp}; token: {token}",
-            file=sys.stderr,
-            flush=True,
-        )
-        server.start_tcp("127.0.0.1", args.tcp)
-    else:
-        server = build_server()
-        server.start_io()
+    build_server().start_io()
     return 0
 
 

@@ -43,8 +43,9 @@ class Project:
         interrupted = store.mark_interrupted()
         if interrupted:
             log.info("runs interrupted by an earlier server: %s", ", ".join(interrupted))
-        mode = "repo" if checkpoint_mode == "repo" else "shadow"
-        checkpoints = CheckpointRepo.open(workspace.root, mode)
+        checkpoints = CheckpointRepo.open(
+            workspace.root, "repo" if checkpoint_mode == "repo" else "shadow"
+        )
         return cls(workspace, store, checkpoints, IgnoreMatcher(workspace.root))
 
     def is_secret(self, rel: str) -> bool:

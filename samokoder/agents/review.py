@@ -105,7 +105,9 @@ class ProposalBook:
         )
         await asyncio.to_thread(proposal.project.store.create_proposal, row)
         await host.propose(
-            ProposalNotice(proposal.proposal_id, proposal.run_id, proposal.title, proposal.summary())
+            ProposalNotice(
+                proposal.proposal_id, proposal.run_id, proposal.title, proposal.summary()
+            )
         )
 
     def _close(self, proposal: Proposal, decision: Decision) -> None:

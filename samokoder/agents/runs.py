@@ -90,8 +90,12 @@ class RunContext:
             )
         return Decision("accepted", step_id=step.step_id, applied=tuple(p.rel for p in planned))
 
-    def new_proposal(self, title: str, files: list[Any], agent: str, model: str, tokens: int) -> Proposal:
-        return Proposal(new_proposal_id(), self.run_id, title, self.project, files, agent, model, tokens)
+    def new_proposal(
+        self, title: str, files: list[Any], agent: str, model: str, tokens: int
+    ) -> Proposal:
+        return Proposal(
+            new_proposal_id(), self.run_id, title, self.project, files, agent, model, tokens
+        )
 
 
 RunBody = Callable[[RunContext], Awaitable[RunOutcome]]
@@ -168,7 +172,12 @@ class RunManager:
         try:
             await self.book.withdraw(ctx.run_id)
             await asyncio.to_thread(
-                store.update_run, ctx.run_id, status=status, summary=summary, error=error, finished=True
+                store.update_run,
+                ctx.run_id,
+                status=status,
+                summary=summary,
+                error=error,
+                finished=True,
             )
             usage = await asyncio.to_thread(store.usage, ctx.run_id)
             totals = usage.get("total", {})

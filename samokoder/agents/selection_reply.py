@@ -72,7 +72,9 @@ def fit_replacement(line_prefix: str, selection: str, code: str, *, eol: str | N
         first, _, rest = new.partition("\n")
         if rest:
             rest_base = _common_indent(sel_lines[1:]) if len(sel_lines) > 1 else ""
-            rest = textwrap.indent(textwrap.dedent(rest), rest_base, lambda line: bool(line.strip()))
+            rest = textwrap.indent(
+                textwrap.dedent(rest), rest_base, lambda line: bool(line.strip())
+            )
             new = first.lstrip() + "\n" + rest
         else:
             new = first.lstrip() + ("\n" if new.endswith("\n") else "")

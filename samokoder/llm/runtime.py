@@ -85,6 +85,7 @@ def load_litellm() -> ModuleType:
                 retryable=False,
             ) from None
         _configure(module)
+        _warm_up(module)
         _module = module
         logger.debug("litellm %s loaded", getattr(module, "version", "?"))
         return module
@@ -167,6 +168,29 @@ def _stderr_handler() -> logging.Handler:
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
     handler.addFilter(_RedactingFilter())
     return handler
+
+
+def _warm_up(module: ModuleType) -> None:
+    """Run one offline mock call so the first real call does not pay for lazy imports.
+
+    Building litellm's response types also emits pydantic warnings once; here they
+    meet the filters litellm installed at import instead of surfacing mid-run.
+    """
+    messages = [{"role": "user", "content": "warm-up"}]
+    try:
+        stream = module.completion(
+            model="openai/samokoder-warm-up",
+            messages=messages,
+            mock_response="ok",
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        for _ in stream:
+            pass
+        module.token_counter(model="openai/gpt-4o-mini", messages=messages)
+        module.cost_per_token(model="openai/gpt-4o-mini", prompt_tokens=1, completion_tokens=1)
+    except Exception as exc:
+        logger.debug("litellm warm-up failed: %s", redact(str(exc)))
 
 
 def _configure(module: ModuleType) -> None:

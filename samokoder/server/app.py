@@ -82,6 +82,7 @@ class SamokoderServer(LanguageServer):
         self.init_options: dict[str, Any] = {}
         self.client_settings: dict[str, Any] = {}
         self._settings: Settings | None = None
+        self._reported: set[str] = set()
         self._services: Services | None = None
         self._services_lock = asyncio.Lock()
         self._project_lock = asyncio.Lock()
@@ -133,7 +134,9 @@ class SamokoderServer(LanguageServer):
         options = {k: v for k, v in self.init_options.items() if k != "token"}
         settings, problems = parse_settings(options, self.client_settings)
         self._settings = settings
-        for problem in problems:
+        fresh = [p for p in problems if p not in self._reported]
+        self._reported = set(problems)
+        for problem in fresh:
             self.window_show_message(
                 types.ShowMessageParams(types.MessageType.Warning, f"Samokoder: {problem}")
             )
@@ -154,18 +157,8 @@ class SamokoderServer(LanguageServer):
     async def project_for(self, path: Path | None = None) -> Project:
         """The project of the folder holding `path` (the first folder when None)."""
         from samokoder.agents.project import Project
-        from samokoder.errors import InvalidArgumentError, OutsideWorkspaceError
 
-        roots = [r.resolve() for r in self.folders()]
-        if not roots:
-            raise InvalidArgumentError("No workspace folder is open: open a folder first.")
-        root = roots[0]
-        if path is not None:
-            real = path.resolve()
-            inside = [r for r in roots if real == r or r in real.parents]
-            if not inside:
-                raise OutsideWorkspaceError(str(path), "it is not inside any workspace folder")
-            root = max(inside, key=lambda r: len(r.parts))
+        root = await asyncio.to_thread(_pick_root, self.folders(), path)
         services = await self.services()
         settings = await self.settings()
         async with self._project_lock:
@@ -188,14 +181,42 @@ class SamokoderServer(LanguageServer):
         fs_path = to_fs_path(uri)
         if not fs_path:
             raise OutsideWorkspaceError(uri, "it is not a file path")
+        if "\x00" in fs_path:
+            raise OutsideWorkspaceError(uri, "it contains a NUL byte")
         project = await self.project_for(Path(fs_path))
         ws = project.workspace
         return project, ws.relative(ws.path_from_uri(uri))
+
+    async def close_session(self) -> None:
+        """Stop runs and close stores; safe to call twice."""
+        services = self._services
+        if services is None:
+            return
+        await services.runs.shutdown()
+        for project in list(services.projects.values()):
+            await asyncio.to_thread(project.close)
+        services.projects.clear()
 
     def review_mode(self, settings: Settings) -> str:
         if settings.review is not None:
             return settings.review
         return "proposal" if self.features.review else "annotated"
+
+
+def _pick_root(folders: list[Path], path: Path | None) -> Path:
+    """The innermost workspace folder holding `path` (the first folder when None)."""
+    from samokoder.errors import InvalidArgumentError, OutsideWorkspaceError
+
+    roots = [r.resolve() for r in folders]
+    if not roots:
+        raise InvalidArgumentError("No workspace folder is open: open a folder first.")
+    if path is None:
+        return roots[0]
+    real = path.resolve()
+    inside = [r for r in roots if real == r or r in real.parents]
+    if not inside:
+        raise OutsideWorkspaceError(str(path), "it is not inside any workspace folder")
+    return max(inside, key=lambda r: len(r.parts))
 
 
 def _import_domain() -> None:

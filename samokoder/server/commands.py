@@ -27,7 +27,9 @@ def register(server: SamokoderServer) -> None:
     @server.command(EDIT_SELECTION)
     @rpc_errors
     async def edit_selection(ls: SamokoderServer, *args: Any) -> dict[str, Any]:
-        return await start_edit_selection(ls, one_object(args, EDIT_SELECTION, "{uri, range, instruction?}"))
+        return await start_edit_selection(
+            ls, one_object(args, EDIT_SELECTION, "{uri, range, instruction?}")
+        )
 
     @server.command(CANCEL)
     @rpc_errors
@@ -112,9 +114,7 @@ async def start_edit_selection(ls: SamokoderServer, arg: dict[str, Any]) -> dict
         end = offset_at(state.text, Position(el, ec))
     except ValueError as exc:
         lines = state.text.count("\n") + 1
-        raise InvalidArgumentError(
-            f"range is not inside {rel} ({lines} lines): {exc}"
-        ) from None
+        raise InvalidArgumentError(f"range is not inside {rel} ({lines} lines): {exc}") from None
     request = SelectionRequest(rel, state.text, start, end, instruction)
     run_id = await services.runs.start(
         kind="editSelection",

@@ -55,24 +55,21 @@ def register(server: SamokoderServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: SamokoderServer, params: Any) -> None:
-        services = ls._services
-        if services is not None:
-            await services.runs.shutdown()
-            for project in services.projects.values():
-                await asyncio.to_thread(project.close)
+        await ls.close_session()
 
 
 def _close_soon(ls: SamokoderServer) -> None:
     """End a connection that failed authentication, after the error reply is sent."""
 
     def close() -> None:
-        writer = getattr(ls.protocol, "writer", None) or getattr(ls.protocol, "_writer", None)
+        writer = getattr(ls.protocol, "writer", None)
         closer = getattr(writer, "close", None)
         if closer is not None:
             result = closer()
             if asyncio.iscoroutine(result):
-                asyncio.ensure_future(result)
-        ls.shutdown()
+                ls.spawn(result, "close connection")
+        if ls._stop_event is not None:
+            ls._stop_event.set()
 
     asyncio.get_running_loop().call_later(0.2, close)
 
@@ -93,9 +90,7 @@ async def _apply_settings(ls: SamokoderServer) -> None:
 async def _pull_configuration(ls: SamokoderServer) -> None:
     caps = ls.client_capabilities.workspace
     if caps is not None and caps.configuration:
-        params = types.ConfigurationParams(
-            items=[types.ConfigurationItem(section=CONFIG_SECTION)]
-        )
+        params = types.ConfigurationParams(items=[types.ConfigurationItem(section=CONFIG_SECTION)])
         try:
             result = await asyncio.wait_for(ls.workspace_configuration_async(params), 10)
         except Exception as exc:

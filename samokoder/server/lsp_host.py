@@ -111,15 +111,11 @@ class LspHost:
 
     async def apply_edit(self, label: str, edits: list[FileEdit], needs_confirmation: bool) -> bool:
         annotate = needs_confirmation and self.server.features.change_annotations
-        edit = build_workspace_edit(
-            edits, label, annotate, self.server.features.document_changes
-        )
+        edit = build_workspace_edit(edits, label, annotate, self.server.features.document_changes)
         params = types.ApplyWorkspaceEditParams(edit=edit, label=label)
         timeout = CONFIRM_TIMEOUT if needs_confirmation else EDIT_TIMEOUT
         try:
-            result = await asyncio.wait_for(
-                self.server.workspace_apply_edit_async(params), timeout
-            )
+            result = await asyncio.wait_for(self.server.workspace_apply_edit_async(params), timeout)
         except TimeoutError:
             self.log(f"The editor did not answer the edit '{label}' in {timeout:.0f} s", error=True)
             return False
@@ -156,7 +152,11 @@ def build_workspace_edit(
         out: list[types.TextEdit | types.AnnotatedTextEdit] = []
         for t in textedits.minimal_edits(e.old_text, e.new_text):
             if annotation:
-                out.append(types.AnnotatedTextEdit(_lsp_range(t.range), t.new_text, annotation))
+                out.append(
+                    types.AnnotatedTextEdit(
+                        range=_lsp_range(t.range), new_text=t.new_text, annotation_id=annotation
+                    )
+                )
             else:
                 out.append(types.TextEdit(_lsp_range(t.range), t.new_text))
         return out

@@ -27,8 +27,10 @@ from samokoder.errors import InvalidArgumentError, NotFoundError, SamokoderError
 from samokoder.workspace.git_plumbing import (
     FILE_MODES,
     GITLINK_MODE,
+    TREE_MODE,
     GitRunner,
     LooseObjectStore,
+    TreeCache,
     TreeEntry,
     blob_sha,
     cat_file_batch,
@@ -89,8 +91,9 @@ class _ParentMoved(Exception):
 @dataclass(frozen=True)
 class _Parent:
     commit: str | None
-    dirs: dict[str, dict[str, TreeEntry]]
-    """Entries of every directory along the step's paths (empty where absent)."""
+    dirs: Mapping[str, Mapping[str, TreeEntry]]
+    """Entries of every directory along the step's paths (empty where absent); shared with
+    the tree cache, so never mutated."""
 
 
 class CheckpointRepo:
@@ -110,6 +113,10 @@ class CheckpointRepo:
         self._objects = objects
         self._prefix = prefix  # repo mode: the workspace folder's path inside the repository
         self._lock = _lock_for(Path(git.env["GIT_DIR"]))
+        self._trees = TreeCache(objects)
+        self._tips: dict[str, tuple[str, str]] = {}
+        """ref -> (commit, root tree) this instance last wrote: the likely parent of the next
+        step. Trusted without asking git; the compare-and-swap ref update catches a stale one."""
 
     @property
     def object_format(self) -> str:
@@ -266,9 +273,11 @@ class CheckpointRepo:
                     ref, sha, parent.commit or self._objects.null_sha, check=False,
                 )  # fmt: skip
                 if moved.returncode == 0:
+                    self._tips[ref] = (sha, tree)
                     if self.mode == "repo":
                         self._sync_user_index(parent, entries)
                     return StepCommit(sha, skipped)
+                self._tips.pop(ref, None)
                 reason = moved.stderr.decode("utf-8", "replace").strip()
                 log.info("checkpoint ref moved (attempt %d): %s", attempt, reason)
             raise SamokoderError(f"could not record step {step_id}: {ref} kept moving ({reason})")
@@ -288,8 +297,29 @@ class CheckpointRepo:
         return found.stdout.decode("utf-8", "surrogateescape").strip()
 
     def _load_parent(self, ref: str, paths: list[str]) -> _Parent:
-        dirs = sorted({d for p in paths for d in parent_dirs(p)} | {""})
-        names = [ref, f"{ref}^{{tree}}", *(f"{ref}:{d}" for d in dirs if d)]
+        """The parent commit and the directories along `paths`, read in-process when the
+        branch tip is the one this instance wrote and its trees are loose or cached."""
+        dirs = sorted({d for p in paths for d in parent_dirs(p)} | {""})  # parents first
+        tip = self._tips.get(ref)
+        if tip is None:
+            return self._fetch_parent(ref, dirs)
+        loaded = self._cached_dirs(tip[1], dirs)
+        return _Parent(tip[0], loaded) if loaded else self._fetch_parent(tip[0], dirs)
+
+    def _cached_dirs(self, root: str, dirs: list[str]) -> dict[str, Mapping[str, TreeEntry]]:
+        """Walk down from `root` without git; empty if some tree needs reading from a pack."""
+        loaded: dict[str, Mapping[str, TreeEntry]] = {}
+        for d in dirs:
+            head, _, name = d.rpartition("/")
+            entry = loaded[head].get(name) if d else TreeEntry(TREE_MODE, root)
+            tree = self._trees.get(entry.sha) if entry is not None and entry.is_tree else {}
+            if tree is None:
+                return {}
+            loaded[d] = tree
+        return loaded
+
+    def _fetch_parent(self, rev: str, dirs: list[str]) -> _Parent:
+        names = [rev, f"{rev}^{{tree}}", *(f"{rev}:{d}" for d in dirs if d)]
         found = cat_file_batch(self._git, names)
         commit = found[0]
         if commit is None:
@@ -297,10 +327,13 @@ class CheckpointRepo:
         root = found[1]
         if root is None or not commit.body.startswith(b"tree " + root.sha.encode()):
             raise _ParentMoved
-        loaded = {
-            d: parse_tree(obj.body, self.object_format) if obj and obj.kind == "tree" else {}
-            for d, obj in zip(dirs, found[1:], strict=True)
-        }
+        loaded: dict[str, Mapping[str, TreeEntry]] = {}
+        for d, obj in zip(dirs, found[1:], strict=True):
+            loaded[d] = {}
+            if obj is not None and obj.kind == "tree":
+                tree = parse_tree(obj.body, self.object_format)
+                self._trees.put(obj.sha, tree)
+                loaded[d] = tree
         return _Parent(commit.sha, loaded)
 
     def _new_entries(

@@ -13,12 +13,14 @@ copy of `os.environ`, which would hand the user's provider API keys to git.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import subprocess
-import tempfile
+import threading
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,6 +183,7 @@ class LooseObjectStore:
             raise SamokoderError(f"unsupported Git object format {object_format!r}")
         self.objects_dir = objects_dir
         self.object_format = object_format
+        self._serial = itertools.count()
 
     @property
     def null_sha(self) -> str:
@@ -193,24 +196,30 @@ class LooseObjectStore:
         digest.update(body)
         return digest.hexdigest()
 
-    def _path(self, sha: str) -> Path:
-        return self.objects_dir / sha[:2] / sha[2:]
+    def _path(self, sha: str) -> str:
+        return os.path.join(self.objects_dir, sha[:2], sha[2:])
 
     def write(self, kind: str, body: bytes) -> str:
         """Store an object (no-op if already loose); the rename makes it appear whole."""
         sha = self.hash(kind, body)
         path = self._path(sha)
-        if path.exists():
+        if os.path.exists(path):
             return sha
-        path.parent.mkdir(exist_ok=True)
         compressor = zlib.compressobj(1)  # git's default core.looseCompression
         data = compressor.compress(b"%s %d\0" % (kind.encode("ascii"), len(body)))
         data += compressor.compress(body) + compressor.flush()
-        fd, tmp = tempfile.mkstemp(prefix="tmp_obj_", dir=path.parent)
+        # git's own temp-file prefix: `git prune` cleans up any left by a crash
+        name = f"tmp_obj_{os.getpid()}_{threading.get_ident()}_{next(self._serial)}"
+        tmp = os.path.join(os.path.dirname(path), name)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        try:
+            fd = os.open(tmp, flags, 0o444)
+        except FileNotFoundError:  # first object in this fan-out directory
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd = os.open(tmp, flags, 0o444)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-            os.chmod(tmp, 0o444)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -220,12 +229,45 @@ class LooseObjectStore:
     def read_loose(self, sha: str) -> GitObject | None:
         """The object if it is stored loose; packed objects need git (None here)."""
         try:
-            raw = zlib.decompress(self._path(sha).read_bytes())
+            with open(self._path(sha), "rb") as handle:
+                raw = zlib.decompress(handle.read())
         except (FileNotFoundError, NotADirectoryError):
             return None
         header, _, body = raw.partition(b"\0")
         kind = header.split(b" ", 1)[0].decode("ascii")
         return GitObject(sha, kind, body)
+
+
+class TreeCache:
+    """Parsed trees by id (trees never change), filled from loose objects or by callers.
+
+    Lets a step skip `cat-file` when the trees along its paths were seen or written
+    before; entries handed out are shared and must not be mutated.
+    """
+
+    def __init__(self, store: LooseObjectStore, capacity: int = 4096) -> None:
+        self._store = store
+        self._capacity = capacity
+        self._trees: OrderedDict[str, dict[str, TreeEntry]] = OrderedDict()
+
+    def put(self, sha: str, entries: dict[str, TreeEntry]) -> None:
+        self._trees[sha] = entries
+        self._trees.move_to_end(sha)
+        if len(self._trees) > self._capacity:
+            self._trees.popitem(last=False)
+
+    def get(self, sha: str) -> dict[str, TreeEntry] | None:
+        """The tree's entries, or None if it is neither cached nor a loose object."""
+        entries = self._trees.get(sha)
+        if entries is not None:
+            self._trees.move_to_end(sha)
+            return entries
+        found = self._store.read_loose(sha)
+        if found is None or found.kind != "tree":
+            return None
+        entries = parse_tree(found.body, self._store.object_format)
+        self.put(sha, entries)
+        return entries
 
 
 def parent_dirs(path: str) -> Iterable[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 
 import pytest
-from lsprotocol.converters import get_converter
 from lsprotocol import types
+from lsprotocol.converters import get_converter
 from pygls.exceptions import JsonRpcException
 
 from tests.e2e.harness import Editor, git
@@ -100,9 +100,10 @@ async def test_reject_leaves_everything_untouched(editor: Editor) -> None:
     original = (editor.root / "app.py").read_text()
     run_id = await start_edit(editor)
     proposal = await editor.proposal_for(run_id)
-    assert await editor.command(
-        "samokoder.review.reject", {"proposalId": proposal["proposalId"]}
-    ) == {}
+    assert (
+        await editor.command("samokoder.review.reject", {"proposalId": proposal["proposalId"]})
+        == {}
+    )
     finished = await editor.finished_run(run_id)
     assert finished["status"] == "rejected"
     assert (editor.root / "app.py").read_text() == original

@@ -84,6 +84,7 @@ class FakeProvider:
     """The running fake; ``base_url`` ends in ``/v1`` like OpenAI's."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
         self.responder: Callable[[dict[str, Any]], Reply] = default_responder
         self._lock = threading.Condition()
         self._state = _State()
@@ -128,7 +129,7 @@ class FakeProvider:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self._httpd.server_address[0]}:{self.port}/v1"
+        return f"http://{self.host}:{self.port}/v1"
 
     # -- scripting and inspection ----------------------------------------------
 
@@ -146,6 +147,12 @@ class FakeProvider:
     def active_streams(self) -> int:
         with self._lock:
             return self._state.active_streams
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections currently open (idle keep-alive ones included)."""
+        with self._lock:
+            return len(self._state.connections)
 
     @property
     def stopping(self) -> threading.Event:

@@ -1,10 +1,16 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.fakes are used as parameters)
 """stream_chat against the real fake provider, through litellm for real, over 127.0.0.1."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
+import subprocess
+import sys
+import urllib.request
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -241,3 +247,57 @@ async def test_model_without_provider_prefix_says_how_to_name_it() -> None:
 async def test_empty_model_is_rejected_before_any_call(model: str) -> None:
     with pytest.raises(NoModelConfiguredError, match="SAMOKODER_MODEL"):
         await stream_chat(ModelCall(model=model), MESSAGES)
+
+
+# -- the fake itself, as other tests and benchmarks use it without litellm ----------------
+
+
+def test_fake_answers_plain_requests_and_lists_models(fake_provider: FakeProvider) -> None:
+    fake_provider.responder = lambda body: Reply(text=f"echo {body['messages'][-1]['content']}")
+    request = urllib.request.Request(
+        f"{fake_provider.base_url}/chat/completions",
+        data=json.dumps({"model": "fake-model", "messages": MESSAGES}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+
+    with urllib.request.urlopen(request, timeout=5) as response:
+        answer = json.load(response)
+    with urllib.request.urlopen(f"{fake_provider.base_url}/models", timeout=5) as response:
+        models = json.load(response)
+
+    assert answer["choices"][0]["message"]["content"] == "echo Say hello."
+    assert answer["choices"][0]["finish_reason"] == "stop"
+    assert answer["usage"]["total_tokens"] > 0
+    assert "fake-model" in [model["id"] for model in models["data"]]
+    assert [r.path for r in fake_provider.wait_for_requests(2)] == [
+        "/v1/chat/completions",
+        "/v1/models",
+    ]
+
+
+def test_fake_runs_standalone_and_prints_its_base_url() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.fake_provider", "--port", "0", "--reply", "hi there"],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip()
+        request = urllib.request.Request(
+            f"{base_url}/chat/completions",
+            data=json.dumps({"model": "m", "messages": MESSAGES}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            answer = json.load(response)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+    assert base_url.startswith("http://127.0.0.1:")
+    assert answer["choices"][0]["message"]["content"] == "hi there"
+    assert process.returncode == 0
