@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import logging
 import os
-import secrets
 import sys
 
 
@@ -23,6 +22,7 @@ def _serve(args: argparse.Namespace) -> int:
     _configure_logging(args.log_level)
     if args.tcp is not None:
         import asyncio
+        import secrets
 
         from samokoder.server.tcp import serve_tcp
 

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -159,7 +159,9 @@ async def _next_chunk(iterator: AsyncIterator[Any], idle_limit: float) -> Any | 
         return None
 
 
-async def _guarded(awaitable: Any, litellm: ModuleType, call: ModelCall, phase: str) -> Any:
+async def _guarded(
+    awaitable: Awaitable[Any], litellm: ModuleType, call: ModelCall, phase: str
+) -> Any:
     """Await a litellm step, turning any failure except cancellation into LLMError."""
     try:
         return await awaitable
@@ -176,7 +178,9 @@ async def _close_stream(stream: Any) -> None:
         return
     try:
         await asyncio.shield(asyncio.wait_for(close(), _CLOSE_TIMEOUT))
-    except (Exception, asyncio.CancelledError) as exc:
+    except asyncio.CancelledError:
+        raise  # cancelled again while closing: the shielded close still finishes
+    except Exception as exc:
         logger.debug("closing the LLM stream failed: %s", type(exc).__name__)
 
 
@@ -272,13 +276,6 @@ def _classify(exc: Exception, litellm: ModuleType, call: ModelCall, phase: str) 
         cls = getattr(exceptions, name, None)
         return isinstance(cls, type) and isinstance(exc, cls)
 
-    if _caused_by(exc, _TIMEOUT_NAMES) or isa("Timeout") or status == 408:
-        return _error(
-            call,
-            f"Model {model} at {where} sent nothing for {call.timeout:g} s (timeout): the server "
-            "may be overloaded or unreachable; try again or raise the timeout",
-            retryable=True,
-        )
     if isa("AuthenticationError") or status == 401:
         return _error(
             call,
@@ -320,6 +317,13 @@ def _classify(exc: Exception, litellm: ModuleType, call: ModelCall, phase: str) 
             call,
             f"Model {model} at {where} is rate-limited (429 Too Many Requests){_retry_after(exc)}: "
             "wait and try again, or configure a fallback model",
+            retryable=True,
+        )
+    if _caused_by(exc, _TIMEOUT_NAMES) or isa("Timeout") or status == 408:
+        return _error(
+            call,
+            f"Model {model} at {where} sent nothing for {call.timeout:g} s (timeout): the server "
+            "may be overloaded or unreachable; try again or raise the timeout",
             retryable=True,
         )
     if phase == "stream" and (

@@ -98,6 +98,7 @@ def start_prewarm() -> None:
         if _module is not None or _prewarm is not None:
             return
         future: concurrent.futures.Future[ModuleType] = concurrent.futures.Future()
+        future.set_running_or_notify_cancel()  # a waiter's cancel must not cancel the import
         _prewarm = future
 
     def run() -> None:
@@ -114,9 +115,9 @@ async def get_litellm() -> ModuleType:
     if _module is not None:
         return _module
     future = _prewarm
-    if future is not None:
-        return await asyncio.wrap_future(future)
-    return await asyncio.to_thread(load_litellm)
+    if future is not None and not (future.done() and future.exception() is not None):
+        return await asyncio.shield(asyncio.wrap_future(future))
+    return await asyncio.to_thread(load_litellm)  # no prewarm, or it failed: try (again)
 
 
 async def close_async_clients() -> None:

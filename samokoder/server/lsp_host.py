@@ -10,6 +10,7 @@ from typing import Any
 from lsprotocol import types
 
 from samokoder.agents.host import FileEdit, OpenDocument, ProposalNotice
+from samokoder.errors import SamokoderError
 from samokoder.server.app import SamokoderServer
 from samokoder.workspace import textedits
 
@@ -162,10 +163,14 @@ def build_workspace_edit(
         return out
 
     if not document_changes:
+        if any(e.kind != "modify" for e in edits):
+            raise SamokoderError(
+                "This editor cannot create or delete files through a workspace edit; set the "
+                "`review` setting to `proposal` or `off` for changes that add or remove files."
+            )
         changes: dict[str, list[types.TextEdit]] = {}
         for e in edits:
-            if e.kind == "modify":
-                changes[e.uri] = [types.TextEdit(x.range, x.new_text) for x in text_edits(e)]
+            changes[e.uri] = [types.TextEdit(x.range, x.new_text) for x in text_edits(e)]
         return types.WorkspaceEdit(changes=changes)
 
     ops: list[Any] = []

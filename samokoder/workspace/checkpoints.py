@@ -6,9 +6,10 @@ mode commits on the user's current branch, leaving their staged changes alone.
 
 A commit's tree is the previous checkpoint tree plus the step's blobs; it is
 built in-process from the trees along the step's paths (see `git_plumbing`), so
-a step costs the same in a 100-file and a 50,000-file workspace: two git
-processes in shadow mode, four in repo mode. The ref update comes last, with a
-compare-and-swap, so an interrupted step leaves no visible commit.
+a step costs the same in a 100-file and a 50,000-file workspace: one git
+process per step in shadow mode (two on an instance's first step), four in repo
+mode. The ref update comes last, with a compare-and-swap, so an interrupted step
+leaves no visible commit, and a concurrent writer makes the step rebuild on the new tip.
 """
 
 from __future__ import annotations
@@ -27,19 +28,20 @@ from samokoder.errors import InvalidArgumentError, NotFoundError, SamokoderError
 from samokoder.workspace.git_plumbing import (
     FILE_MODES,
     GITLINK_MODE,
-    TREE_MODE,
     GitRunner,
     LooseObjectStore,
+    RevisionMoved,
     TreeCache,
     TreeEntry,
     blob_sha,
+    cached_dirs,
     cat_file_batch,
     changed_files,
     commit_object,
     format_message,
     index_entries,
     parent_dirs,
-    parse_tree,
+    read_dirs,
     rewrite_trees,
     split_trailers,
 )
@@ -82,10 +84,6 @@ class CommitInfo:
     trailers: dict[str, str]
     files: list[str]
     timestamp: float
-
-
-class _ParentMoved(Exception):
-    """The branch moved while a step was being built; build again on the new tip."""
 
 
 @dataclass(frozen=True)
@@ -259,11 +257,11 @@ class CheckpointRepo:
                 },
             )
             ref = self._branch_ref()
-            reason = "the branch moved while the step was built"
+            reason = "the branch kept moving while the step was built"
             for attempt in range(1, _CAS_ATTEMPTS + 1):
                 try:
                     parent = self._load_parent(ref, list(blobs))
-                except _ParentMoved:
+                except RevisionMoved:
                     continue
                 entries = self._new_entries(parent, blobs)
                 tree = rewrite_trees(self._objects, parent.dirs, entries)
@@ -280,7 +278,7 @@ class CheckpointRepo:
                 self._tips.pop(ref, None)
                 reason = moved.stderr.decode("utf-8", "replace").strip()
                 log.info("checkpoint ref moved (attempt %d): %s", attempt, reason)
-            raise SamokoderError(f"could not record step {step_id}: {ref} kept moving ({reason})")
+            raise SamokoderError(f"could not record step {step_id} on {ref}: {reason}")
 
     def _tip_ref(self) -> str:
         return SHADOW_BRANCH if self.mode == "shadow" else "HEAD"
@@ -301,40 +299,10 @@ class CheckpointRepo:
         branch tip is the one this instance wrote and its trees are loose or cached."""
         dirs = sorted({d for p in paths for d in parent_dirs(p)} | {""})  # parents first
         tip = self._tips.get(ref)
-        if tip is None:
-            return self._fetch_parent(ref, dirs)
-        loaded = self._cached_dirs(tip[1], dirs)
-        return _Parent(tip[0], loaded) if loaded else self._fetch_parent(tip[0], dirs)
-
-    def _cached_dirs(self, root: str, dirs: list[str]) -> dict[str, Mapping[str, TreeEntry]]:
-        """Walk down from `root` without git; empty if some tree needs reading from a pack."""
-        loaded: dict[str, Mapping[str, TreeEntry]] = {}
-        for d in dirs:
-            head, _, name = d.rpartition("/")
-            entry = loaded[head].get(name) if d else TreeEntry(TREE_MODE, root)
-            tree = self._trees.get(entry.sha) if entry is not None and entry.is_tree else {}
-            if tree is None:
-                return {}
-            loaded[d] = tree
-        return loaded
-
-    def _fetch_parent(self, rev: str, dirs: list[str]) -> _Parent:
-        names = [rev, f"{rev}^{{tree}}", *(f"{rev}:{d}" for d in dirs if d)]
-        found = cat_file_batch(self._git, names)
-        commit = found[0]
-        if commit is None:
-            return _Parent(None, {d: {} for d in dirs})
-        root = found[1]
-        if root is None or not commit.body.startswith(b"tree " + root.sha.encode()):
-            raise _ParentMoved
-        loaded: dict[str, Mapping[str, TreeEntry]] = {}
-        for d, obj in zip(dirs, found[1:], strict=True):
-            loaded[d] = {}
-            if obj is not None and obj.kind == "tree":
-                tree = parse_tree(obj.body, self.object_format)
-                self._trees.put(obj.sha, tree)
-                loaded[d] = tree
-        return _Parent(commit.sha, loaded)
+        loaded = None if tip is None else cached_dirs(self._trees, tip[1], dirs)
+        if tip is not None and loaded is not None:
+            return _Parent(tip[0], loaded)
+        return _Parent(*read_dirs(self._git, self._trees, tip[0] if tip else ref, dirs))
 
     def _new_entries(
         self, parent: _Parent, blobs: dict[str, str | None]

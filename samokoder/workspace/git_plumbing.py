@@ -2,8 +2,8 @@
 
 Checkpoint commits are built without an index: blobs, trees and commits are
 written straight into the loose object store (zlib, like git itself), and git
-processes are only spawned to read trees (`cat-file --batch`) and to move refs.
-That keeps a step's cost proportional to the files it touches; any index-based
+processes are only spawned to read trees not already at hand (`cat-file --batch`),
+to move refs and, in repo mode, to keep the user's index in step. That keeps a step's cost proportional to the files it touches; any index-based
 approach rewrites an index the size of the whole tree (~130 ms at 50,000 files).
 
 GitPython is not used for running git: its `Git.execute` always starts from a
@@ -221,9 +221,10 @@ class LooseObjectStore:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, path)
-        except BaseException:
+        except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
-            raise
+            if not (isinstance(exc, OSError) and os.path.exists(path)):
+                raise  # (an OSError once another writer stored the same object is fine)
         return sha
 
     def read_loose(self, sha: str) -> GitObject | None:
@@ -231,8 +232,8 @@ class LooseObjectStore:
         try:
             with open(self._path(sha), "rb") as handle:
                 raw = zlib.decompress(handle.read())
-        except (FileNotFoundError, NotADirectoryError):
-            return None
+        except (FileNotFoundError, NotADirectoryError, zlib.error):
+            return None  # not loose (or damaged): let git look in the packs
         header, _, body = raw.partition(b"\0")
         kind = header.split(b" ", 1)[0].decode("ascii")
         return GitObject(sha, kind, body)
@@ -265,9 +266,49 @@ class TreeCache:
         found = self._store.read_loose(sha)
         if found is None or found.kind != "tree":
             return None
-        entries = parse_tree(found.body, self._store.object_format)
+        return self.parse(sha, found.body)
+
+    def parse(self, sha: str, body: bytes) -> dict[str, TreeEntry]:
+        """Parse a raw tree read elsewhere and remember it."""
+        entries = parse_tree(body, self._store.object_format)
         self.put(sha, entries)
         return entries
+
+
+class RevisionMoved(Exception):
+    """A ref moved between two reads of one `cat-file` batch; read again."""
+
+
+def read_dirs(
+    git: GitRunner, trees: TreeCache, rev: str, dirs: Sequence[str]
+) -> tuple[str | None, dict[str, Mapping[str, TreeEntry]]]:
+    """The commit `rev` names and the entries of `dirs` ("" first) in its tree, in one
+    process; (None, all empty) if `rev` does not exist yet (a branch with no commits)."""
+    found = cat_file_batch(git, [rev, f"{rev}^{{tree}}", *(f"{rev}:{d}" for d in dirs if d)])
+    commit, root = found[0], found[1]
+    if commit is None:
+        return None, {d: {} for d in dirs}
+    if root is None or not commit.body.startswith(b"tree " + root.sha.encode()):
+        raise RevisionMoved(rev)
+    loaded: dict[str, Mapping[str, TreeEntry]] = {}
+    for d, obj in zip(dirs, found[1:], strict=True):
+        loaded[d] = {} if obj is None or obj.kind != "tree" else trees.parse(obj.sha, obj.body)
+    return commit.sha, loaded
+
+
+def cached_dirs(
+    trees: TreeCache, root: str, dirs: Sequence[str]
+) -> dict[str, Mapping[str, TreeEntry]] | None:
+    """Like `read_dirs` from a known root tree without git; None if a tree is only in a pack."""
+    loaded: dict[str, Mapping[str, TreeEntry]] = {}
+    for d in dirs:
+        head, _, name = d.rpartition("/")
+        entry = loaded[head].get(name) if d else TreeEntry(TREE_MODE, root)
+        tree = trees.get(entry.sha) if entry is not None and entry.is_tree else {}
+        if tree is None:
+            return None
+        loaded[d] = tree
+    return loaded
 
 
 def parent_dirs(path: str) -> Iterable[str]:

@@ -1,1 +1,69 @@
-"""Test doubles: a real OpenAI-compatible HTTP server on 127.0.0.1 (see fake_provider)."""
+"""Test doubles. The vocabulary for scripting the fake provider lives here; the server
+itself (and the ``fake_provider`` pytest fixture) is in :mod:`tests.fakes.fake_provider`,
+which re-exports these names.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Fault = Literal["http_500", "http_429", "http_401", "http_404", "cut_stream", "hang", "bad_json"]
+
+MODELS = ("fake-model", "fake-model-large", "fake-coder")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer: text to send (in ``chunks`` pieces when streaming) or a fault.
+
+    Faults: ``http_*`` answer with that status and OpenAI's error JSON (a 401 quotes the
+    key it got, as real providers do); ``cut_stream`` sends half the chunks then drops
+    the connection; ``hang`` answers nothing until the client leaves or the fake stops;
+    ``bad_json`` sends a body (or event) that is not JSON.
+    """
+
+    text: str = ""
+    chunks: int | None = None
+    first_token_delay: float = 0.0
+    chunk_delay: float = 0.0
+    fault: Fault | None = None
+    retry_after: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    # False: no usage chunk even when asked, like servers that ignore stream_options.
+    send_usage: bool = True
+
+    def pieces(self) -> list[str]:
+        """The text split into ``chunks`` pieces (default: about one per 8 characters)."""
+        if not self.text:
+            return []
+        count = self.chunks if self.chunks is not None else math.ceil(len(self.text) / 8)
+        count = max(1, min(count, len(self.text)))
+        size = math.ceil(len(self.text) / count)
+        return [self.text[i : i + size] for i in range(0, len(self.text), size)]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+def default_responder(request: dict[str, Any]) -> Reply:
+    """Answer "ok" to anything that was not scripted."""
+    return Reply(text="ok")
+
+
+def usage_for(body: dict[str, Any], reply: Reply) -> dict[str, int]:
+    """The reply's token counts, or a deterministic estimate (4 characters a token)."""
+    messages = body.get("messages") or []
+    prompt_chars = sum(len(str(m.get("content", ""))) for m in messages if isinstance(m, dict))
+    prompt = reply.prompt_tokens if reply.prompt_tokens is not None else max(1, prompt_chars // 4)
+    completion = reply.completion_tokens
+    if completion is None:
+        completion = max(1, math.ceil(len(reply.text) / 4))
+    total = prompt + completion
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}

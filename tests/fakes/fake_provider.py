@@ -23,61 +23,25 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 
-Fault = Literal["http_500", "http_429", "http_401", "http_404", "cut_stream", "hang", "bad_json"]
+from tests.fakes import MODELS, Fault, RecordedRequest, Reply, default_responder, usage_for
 
-MODELS = ("fake-model", "fake-model-large", "fake-coder")
+__all__ = ["MODELS", "FakeProvider", "Fault", "RecordedRequest", "Reply", "fake_provider"]
+
 _POLL_SECONDS = 0.02
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One scripted answer: text to send (in ``chunks`` pieces when streaming) or a fault."""
-
-    text: str = ""
-    chunks: int | None = None
-    first_token_delay: float = 0.0
-    chunk_delay: float = 0.0
-    fault: Fault | None = None
-    retry_after: float | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    # False: no usage chunk even when asked, like servers that ignore stream_options.
-    send_usage: bool = True
-
-    def pieces(self) -> list[str]:
-        """The text split into ``chunks`` pieces (default: about one per 8 characters)."""
-        if not self.text:
-            return []
-        count = self.chunks if self.chunks is not None else math.ceil(len(self.text) / 8)
-        count = max(1, min(count, len(self.text)))
-        size = math.ceil(len(self.text) / count)
-        return [self.text[i : i + size] for i in range(0, len(self.text), size)]
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any]
-
-
-def default_responder(request: dict[str, Any]) -> Reply:
-    """Answer "ok" to anything that was not scripted."""
-    return Reply(text="ok")
-
-
-@dataclass
-class _State:
-    replies: deque[Reply] = field(default_factory=deque)
-    requests: list[RecordedRequest] = field(default_factory=list)
-    active_streams: int = 0
-    connections: set[socket.socket] = field(default_factory=set)
+# The errors an OpenAI-compatible server answers with: message template and error code.
+_FAULT_MESSAGES = {
+    "http_401": "Incorrect API key provided: {key}. You can find your API key online.",
+    "http_404": "The model `{model}` does not exist or you do not have access to it.",
+    "http_429": "Rate limit reached for {model}. Please try again later.",
+    "http_500": "The server had an error processing your request.",
+}
+_FAULT_CODES = {"http_401": "invalid_api_key", "http_404": "model_not_found"}
+_FAULT_TYPES = {"http_429": "requests", "http_500": "server_error"}
 
 
 class FakeProvider:
@@ -87,7 +51,10 @@ class FakeProvider:
         self.host = host
         self.responder: Callable[[dict[str, Any]], Reply] = default_responder
         self._lock = threading.Condition()
-        self._state = _State()
+        self._replies: deque[Reply] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._streams = 0
+        self._connections: set[socket.socket] = set()
         self._stopping = threading.Event()
         self._ids = itertools.count(1)
         self._httpd = _Server((host, port), _Handler)
@@ -110,7 +77,7 @@ class FakeProvider:
         self._stopping.set()
         self._httpd.shutdown()
         with self._lock:
-            connections = list(self._state.connections)
+            connections = list(self._connections)
         for conn in connections:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
@@ -136,23 +103,23 @@ class FakeProvider:
     def script(self, *replies: Reply) -> None:
         """Queue replies, consumed in order by the next chat requests."""
         with self._lock:
-            self._state.replies.extend(replies)
+            self._replies.extend(replies)
 
     @property
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
-            return list(self._state.requests)
+            return list(self._requests)
 
     @property
     def active_streams(self) -> int:
         with self._lock:
-            return self._state.active_streams
+            return self._streams
 
     @property
     def open_connections(self) -> int:
         """Client connections currently open (idle keep-alive ones included)."""
         with self._lock:
-            return len(self._state.connections)
+            return len(self._connections)
 
     @property
     def stopping(self) -> threading.Event:
@@ -162,14 +129,14 @@ class FakeProvider:
         """Block until at least ``n`` requests arrived; raises TimeoutError otherwise."""
         deadline = time.monotonic() + timeout
         with self._lock:
-            while len(self._state.requests) < n:
+            while len(self._requests) < n:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError(
-                        f"fake provider got {len(self._state.requests)} requests, wanted {n}"
+                        f"fake provider got {len(self._requests)} requests, wanted {n}"
                     )
                 self._lock.wait(remaining)
-            return list(self._state.requests)
+            return list(self._requests)
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
         """Poll ``predicate`` until true or ``timeout``; returns its last value."""
@@ -184,25 +151,25 @@ class FakeProvider:
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
-            self._state.requests.append(request)
+            self._requests.append(request)
             self._lock.notify_all()
 
     def _next_reply(self, body: dict[str, Any]) -> Reply:
         with self._lock:
-            if self._state.replies:
-                return self._state.replies.popleft()
+            if self._replies:
+                return self._replies.popleft()
         return self.responder(body)
 
     def _track_connection(self, conn: socket.socket, add: bool) -> None:
         with self._lock:
             if add:
-                self._state.connections.add(conn)
+                self._connections.add(conn)
             else:
-                self._state.connections.discard(conn)
+                self._connections.discard(conn)
 
     def _count_stream(self, delta: int) -> None:
         with self._lock:
-            self._state.active_streams += delta
+            self._streams += delta
 
     def _next_id(self) -> str:
         return f"chatcmpl-fake-{next(self._ids)}"
@@ -247,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
             data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in MODELS]
             self._send_json(200, {"object": "list", "data": data})
         else:
-            self._send_error(404, f"Unknown path {self.path}", "invalid_request_error", None)
+            self._send_error(404, f"Unknown path {self.path}", "unknown_path")
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -258,7 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = {"_raw": raw.decode("utf-8", "replace")}
         self.provider._record(RecordedRequest(self.path, dict(self.headers.items()), body))
         if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
-            self._send_error(404, f"Unknown path {self.path}", "invalid_request_error", None)
+            self._send_error(404, f"Unknown path {self.path}", "unknown_path")
             return
         reply = self.provider._next_reply(body)
         try:
@@ -273,7 +240,7 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.fault == "hang":
             self._wait(math.inf)
             return
-        if reply.fault in ("http_500", "http_429", "http_401", "http_404"):
+        if reply.fault in _FAULT_MESSAGES:
             self._wait(reply.first_token_delay)
             self._send_fault(reply, model)
             return
@@ -282,46 +249,23 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._wait(reply.first_token_delay)
         if reply.fault == "bad_json":
-            self._send_raw(200, "application/json", b'{"id": "chatcmpl-broken", "choices": [')
+            self._send_raw(200, b'{"id": "chatcmpl-broken", "choices": [')
             return
-        usage = _usage(body, reply)
-        self._send_json(
-            200,
-            {
-                "id": self.provider._next_id(),
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": model,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": reply.text},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": usage,
-            },
-        )
+        message = {"role": "assistant", "content": reply.text}
+        choice = {"index": 0, "message": message, "finish_reason": "stop"}
+        completion: dict[str, Any] = {"id": self.provider._next_id(), "object": "chat.completion"}
+        completion |= {"created": int(time.time()), "model": model, "choices": [choice]}
+        self._send_json(200, {**completion, "usage": usage_for(body, reply)})
 
     def _send_fault(self, reply: Reply, model: str) -> None:
-        headers: dict[str, str] = {}
-        if reply.fault == "http_401":
-            auth = self.headers.get("Authorization", "")
-            key = auth.removeprefix("Bearer ").strip() or "(none)"
-            # Real providers echo (part of) the key: callers must redact it.
-            message = f"Incorrect API key provided: {key}. You can find your API key online."
-            self._send_error(401, message, "invalid_request_error", "invalid_api_key")
-        elif reply.fault == "http_404":
-            message = f"The model `{model}` does not exist or you do not have access to it."
-            self._send_error(404, message, "invalid_request_error", "model_not_found")
-        elif reply.fault == "http_429":
-            if reply.retry_after is not None:
-                headers["Retry-After"] = f"{reply.retry_after:g}"
-            message = f"Rate limit reached for {model}. Please try again later."
-            self._send_error(429, message, "requests", "rate_limit_exceeded", headers)
-        else:
-            message = "The server had an error processing your request."
-            self._send_error(500, message, "server_error", None)
+        fault = reply.fault or "http_500"
+        # Real providers echo (part of) the key in a 401: callers must redact it.
+        key = self.headers.get("Authorization", "").removeprefix("Bearer ").strip() or "(none)"
+        headers = {}
+        if reply.fault == "http_429" and reply.retry_after is not None:
+            headers["Retry-After"] = f"{reply.retry_after:g}"
+        message = _FAULT_MESSAGES[fault].format(key=key, model=model)
+        self._send_error(int(fault.removeprefix("http_")), message, fault, headers)
 
     def _stream(self, body: dict[str, Any], reply: Reply, model: str) -> None:
         pieces = reply.pieces()
@@ -366,7 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.send_usage and isinstance(options, dict) and options.get("include_usage"):
                 usage_chunk = chunk({}, None)
                 usage_chunk["choices"] = []
-                usage_chunk["usage"] = _usage(body, reply)
+                usage_chunk["usage"] = usage_for(body, reply)
                 self._write_event(usage_chunk)
             self._write_event("[DONE]")
             self._end_chunked()
@@ -400,10 +344,8 @@ class _Handler(BaseHTTPRequestHandler):
             return True
 
     def _write_event(self, payload: dict[str, Any] | str) -> None:
-        data = payload if isinstance(payload, str) else json.dumps(payload)
-        self._write_chunk(f"data: {data}\n\n".encode())
-
-    def _write_chunk(self, data: bytes) -> None:
+        """One server-sent event as one HTTP chunk."""
+        data = f"data: {payload if isinstance(payload, str) else json.dumps(payload)}\n\n".encode()
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
 
@@ -419,46 +361,26 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send_json(
-        self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+        self, status: int, payload: object, headers: dict[str, str] | None = None
     ) -> None:
-        self._send_raw(status, "application/json", json.dumps(payload).encode(), headers)
+        self._send_raw(status, json.dumps(payload).encode(), headers)
 
     def _send_error(
-        self,
-        status: int,
-        message: str,
-        kind: str,
-        code: str | None,
-        headers: dict[str, str] | None = None,
+        self, status: int, message: str, fault: str, headers: dict[str, str] | None = None
     ) -> None:
-        payload = {"error": {"message": message, "type": kind, "param": None, "code": code}}
-        self._send_json(status, payload, headers)
+        kind = _FAULT_TYPES.get(fault, "invalid_request_error")
+        error = {"message": message, "type": kind, "param": None, "code": _FAULT_CODES.get(fault)}
+        self._send_json(status, {"error": error}, headers)
 
-    def _send_raw(
-        self, status: int, content_type: str, data: bytes, headers: dict[str, str] | None = None
-    ) -> None:
+    def _send_raw(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
         self.wfile.flush()
-
-
-def _usage(body: dict[str, Any], reply: Reply) -> dict[str, int]:
-    """Reply's token counts, or a deterministic estimate (4 characters a token)."""
-    messages = body.get("messages") or []
-    prompt_chars = sum(len(str(m.get("content", ""))) for m in messages if isinstance(m, dict))
-    prompt = reply.prompt_tokens if reply.prompt_tokens is not None else max(1, prompt_chars // 4)
-    completion = (
-        reply.completion_tokens
-        if reply.completion_tokens is not None
-        else max(1, math.ceil(len(reply.text) / 4))
-    )
-    total = prompt + completion
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
 
 
 @pytest.fixture

@@ -165,9 +165,11 @@ def test_shadow_exclude_line_is_added_once(tmp_path: Path) -> None:
     root = user_repo(tmp_path / "ws")
     (root / ".git/info").mkdir(exist_ok=True)
     (root / ".git/info/exclude").write_text("*.log")  # no trailing newline
+    (root / ".samokoder").mkdir()  # made earlier by the store, without a .gitignore
     CheckpointRepo.open(root)
     CheckpointRepo.open(root)
     assert (root / ".git/info/exclude").read_text() == "*.log\n.samokoder/\n"
+    assert (root / ".samokoder/.gitignore").read_text() == "*\n"
 
 
 def test_shadow_steps_build_on_the_previous_tree(tmp_path: Path) -> None:
@@ -311,6 +313,41 @@ def test_parallel_threads_both_land_in_the_chain(tmp_path: Path) -> None:
     assert len(shadow_tree(tmp_path, history[0].sha)) == 10
 
 
+def test_a_stale_instance_rebuilds_on_the_moved_branch(tmp_path: Path) -> None:
+    first, second = CheckpointRepo.open(tmp_path), CheckpointRepo.open(tmp_path)
+    step(first, {"a.txt": b"a"}, "s1")
+    step(second, {"b.txt": b"b"}, "s2")  # `first` still believes s1 is the tip
+    third = step(first, {"c.txt": b"c"}, "s3")
+    assert [c.trailers["Samokoder-Step"] for c in first.log()] == ["s3", "s2", "s1"]
+    assert sorted(shadow_tree(tmp_path, third.sha)) == ["a.txt", "b.txt", "c.txt"]
+
+    git_dir = tmp_path / ".samokoder/checkpoints.git"
+    outside = git(
+        tmp_path,
+        "commit-tree",
+        "-p",
+        third.sha,
+        "-m",
+        "by hand",
+        f"{third.sha}^{{tree}}",
+        git_dir=git_dir,
+    ).strip()
+    git(tmp_path, "update-ref", "refs/heads/checkpoints", outside, git_dir=git_dir)
+    fourth = step(first, {"d.txt": b"d"}, "s4")
+    assert git(tmp_path, "rev-parse", f"{fourth.sha}^", git_dir=git_dir).strip() == outside
+
+
+def test_a_ref_that_cannot_be_updated_is_reported(tmp_path: Path) -> None:
+    repo = CheckpointRepo.open(tmp_path)
+    first = step(repo, {"a.txt": b"1"}, "s1")
+    lock = tmp_path / ".samokoder/checkpoints.git/refs/heads/checkpoints.lock"
+    lock.write_text("")  # as left behind by a crashed git
+    with pytest.raises(SamokoderError, match="could not record step s2"):
+        step(repo, {"a.txt": b"2"}, "s2")
+    lock.unlink()
+    assert repo.head() == first.sha
+
+
 # -- repo mode ------------------------------------------------------------------
 
 
@@ -412,3 +449,21 @@ def test_repo_mode_in_a_subfolder_and_with_packed_objects(tmp_path: Path) -> Non
     assert repo_tree(top, second.sha)["src/util.py"] == blob_sha(b"x = 3\n")
     assert git(top, "status", "--porcelain") == ""
     git(top, "fsck", "--strict", "--no-dangling")
+
+
+def test_repo_mode_in_a_sha256_repository(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main", "--object-format=sha256")
+    write(root, {"a.txt": b"one\n"})
+    git(root, "add", "a.txt")
+    git(root, "commit", "-q", "-m", "initial")
+    repo = CheckpointRepo.open(root, "repo")
+    assert repo.object_format == "sha256"
+    write(root, {"a.txt": b"two\n", "sub/b.txt": b"b\n"})
+    commit = step(repo, {"a.txt": b"two\n", "sub/b.txt": b"b\n"}, "s1")
+    assert len(commit.sha) == 64
+    assert repo.tree_blob(commit.sha, "a.txt") == blob_sha(b"two\n", "sha256")
+    assert repo.read_blob(blob_sha(b"two\n", "sha256")) == b"two\n"
+    assert git(root, "status", "--porcelain") == ""
+    git(root, "fsck", "--strict", "--no-dangling")

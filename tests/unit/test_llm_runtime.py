@@ -69,8 +69,17 @@ socket.socket.connect = refuse("connect")
 socket.create_connection = refuse("create_connection")
 socket.getaddrinfo = refuse("getaddrinfo")
 
+import asyncio
 from samokoder.llm import runtime
-litellm = runtime.load_litellm()
+
+async def load():
+    runtime.start_prewarm()
+    impatient = asyncio.create_task(runtime.get_litellm())
+    await asyncio.sleep(0.05)
+    impatient.cancel()  # a cancelled waiter must not cancel the import itself
+    return await runtime.get_litellm()
+
+litellm = asyncio.run(load())
 
 # Paths that print when litellm is not tamed: an unknown provider and its debug logs.
 try:
