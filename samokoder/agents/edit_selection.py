@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from samokoder.agents.llm_gateway import chat, model_call
-from samokoder.agents.review import ProposedFile
 from samokoder.agents.runs import RunContext, RunOutcome
 from samokoder.agents.selection_reply import extract_code, fit_replacement
 from samokoder.llm.client import Completion
+from samokoder.workspace.changeset import ChangeSet, FileChange
 
 AGENT = "code_monkey"
 MAX_ATTEMPTS = 3
@@ -88,14 +88,17 @@ async def run_edit_selection(ctx: RunContext, request: SelectionRequest) -> RunO
         new_text = request.text[: request.start] + replacement + request.text[request.end :]
         if new_text == request.text:
             return RunOutcome("succeeded", f"The model proposed no change to {request.rel}.")
-        proposal = ctx.new_proposal(
-            f"Edit {request.rel}: {_short(instruction)}",
-            [ProposedFile(request.rel, "modify", request.text, new_text)],
-            AGENT,
-            reply.model,
-            reply.prompt_tokens + reply.completion_tokens,
+        change_set = ChangeSet(
+            title=f"Edit {request.rel}: {_short(instruction)}",
+            files=[FileChange(path=request.rel, kind="modify", content=new_text)],
         )
-        decision = await ctx.deliver(proposal)
+        decision = await ctx.propose(
+            change_set,
+            {request.rel: request.text},
+            agent=AGENT,
+            model=reply.model,
+            tokens=reply.prompt_tokens + reply.completion_tokens,
+        )
         if decision.verdict == "accepted":
             return RunOutcome("succeeded", f"Applied the edit to {request.rel}.")
         if decision.verdict != "rejected" or decision.feedback is None:

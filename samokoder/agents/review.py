@@ -19,7 +19,6 @@ from samokoder.agents.project import Project
 from samokoder.agents.steps import PlannedFile, apply_files, current_state, record_step
 from samokoder.errors import InvalidArgumentError, NotFoundError, StaleProposalError
 from samokoder.store.rows import ProposalFileRow, ProposalRow
-from samokoder.workspace.changeset import ChangeSet
 from samokoder.workspace.textedits import count_changes, rebase, unified_diff
 
 
@@ -70,10 +69,6 @@ class Proposal:
             added, deleted = count_changes(f.base or "", f.proposed or "")
             rows.append({"path": f.rel, "kind": f.kind, "additions": added, "deletions": deleted})
         return rows
-
-
-def proposed_files(change_set: ChangeSet, bases: dict[str, str | None]) -> list[ProposedFile]:
-    return [ProposedFile(c.path, c.kind, bases.get(c.path), c.content) for c in change_set.files]
 
 
 class ProposalBook:

@@ -17,12 +17,20 @@ from typing import Any
 
 from samokoder.agents.host import Host
 from samokoder.agents.project import Project
-from samokoder.agents.review import Decision, Proposal, ProposalBook, new_proposal_id, plan_files
+from samokoder.agents.review import (
+    Decision,
+    Proposal,
+    ProposalBook,
+    ProposedFile,
+    new_proposal_id,
+    plan_files,
+)
 from samokoder.agents.steps import apply_files, record_step
-from samokoder.errors import SamokoderError, StaleProposalError
+from samokoder.errors import InvalidArgumentError, SamokoderError, StaleProposalError
 from samokoder.llm.redact import redact
 from samokoder.settings import Settings
 from samokoder.store.rows import RunRow
+from samokoder.workspace.changeset import ChangeSet, validate_change_set
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +98,35 @@ class RunContext:
             )
         return Decision("accepted", step_id=step.step_id, applied=tuple(p.rel for p in planned))
 
-    def new_proposal(
-        self, title: str, files: list[Any], agent: str, model: str, tokens: int
-    ) -> Proposal:
-        return Proposal(
-            new_proposal_id(), self.run_id, title, self.project, files, agent, model, tokens
+    async def propose(
+        self,
+        change_set: ChangeSet,
+        bases: dict[str, str | None],
+        *,
+        agent: str,
+        model: str,
+        tokens: int,
+    ) -> Decision:
+        """Validate an agent's change set, then deliver it for review.
+
+        `bases` holds the text each file had when the change was computed (None:
+        absent), so accepting can tell whether the user changed it since.
+        """
+        workspace = self.project.workspace
+        checked = await asyncio.to_thread(
+            validate_change_set, change_set, workspace, lambda rel: workspace.resolve(rel).exists()
         )
+        secret = [c.path for c in checked.files if self.project.is_secret(c.path)]
+        if secret:
+            raise InvalidArgumentError(
+                "The change set writes secret-looking or ignored files, which Samokoder does "
+                "not write: " + ", ".join(secret)
+            )
+        files = [ProposedFile(c.path, c.kind, bases.get(c.path), c.content) for c in checked.files]
+        proposal = Proposal(
+            new_proposal_id(), self.run_id, checked.title, self.project, files, agent, model, tokens
+        )
+        return await self.deliver(proposal)
 
 
 RunBody = Callable[[RunContext], Awaitable[RunOutcome]]

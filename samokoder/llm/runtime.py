@@ -87,7 +87,7 @@ def load_litellm() -> ModuleType:
         _configure(module)
         _warm_up(module)
         _module = module
-        logger.debug("litellm %s loaded", getattr(module, "version", "?"))
+        logger.debug("litellm loaded and configured")
         return module
 
 
@@ -121,10 +121,11 @@ async def get_litellm() -> ModuleType:
 
 
 async def close_async_clients() -> None:
-    """Close litellm's cached HTTP clients on the running loop (call at shutdown).
+    """Close litellm's cached HTTP clients; call at shutdown, on the server's event loop.
 
-    litellm keeps pooled connections per event loop; closing them before the loop
-    ends avoids unclosed-transport warnings and dangling sockets.
+    litellm pools connections per event loop and never closes them itself; closing
+    them before the loop ends avoids dangling sockets and unclosed-transport warnings.
+    Streams still in flight lose their connection, so do not call it mid-run.
     """
     module = _module
     if module is None:

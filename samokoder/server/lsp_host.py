@@ -20,6 +20,7 @@ EDIT_TIMEOUT = 30.0
 CONFIRM_TIMEOUT = 600.0
 ASK_TIMEOUT = 600.0
 ANNOTATION_ID = "samokoder"
+APPLY_SETTLE_SECONDS = 2.0  # time for the editor's didChange to follow its applyEdit answer
 
 
 class LspHost:
@@ -123,7 +124,31 @@ class LspHost:
         if not result.applied:
             reason = result.failure_reason or "no reason given"
             self.log(f"The editor refused the edit '{label}': {reason}", error=True)
-        return bool(result.applied)
+            return False
+        unchanged = await self._unchanged_documents(edits)
+        if unchanged:
+            # Neovim skips a stale document silently and still answers applied: true.
+            self.log(
+                f"The editor reported '{label}' applied but did not change " + ", ".join(unchanged),
+                error=True,
+            )
+            return False
+        return True
+
+    async def _unchanged_documents(self, edits: list[FileEdit]) -> list[str]:
+        """Open documents whose version did not move on after an applied edit."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + APPLY_SETTLE_SECONDS
+        waiting = [e for e in edits if e.kind == "modify" and e.version is not None]
+        while True:
+            pending = []
+            for e in waiting:
+                doc = self.open_document(e.uri)
+                if doc is not None and e.version is not None and doc.version <= e.version:
+                    pending.append(e.uri)
+            if not pending or loop.time() >= deadline:
+                return pending
+            await asyncio.sleep(0.02)
 
     def log(self, message: str, *, error: bool = False) -> None:
         kind = types.MessageType.Error if error else types.MessageType.Log

@@ -3,8 +3,9 @@
 Checkpoint commits are built without an index: blobs, trees and commits are
 written straight into the loose object store (zlib, like git itself), and git
 processes are only spawned to read trees not already at hand (`cat-file --batch`),
-to move refs and, in repo mode, to keep the user's index in step. That keeps a step's cost proportional to the files it touches; any index-based
-approach rewrites an index the size of the whole tree (~130 ms at 50,000 files).
+to move refs and, in repo mode, to keep the user's index in step. That keeps a
+step's cost proportional to the files it touches; any index-based approach
+rewrites an index the size of the whole tree (~130 ms at 50,000 files).
 
 GitPython is not used for running git: its `Git.execute` always starts from a
 copy of `os.environ`, which would hand the user's provider API keys to git.

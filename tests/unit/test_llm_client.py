@@ -203,6 +203,23 @@ async def test_cancelling_the_task_closes_the_http_stream(fake_provider: FakePro
     assert closed
 
 
+async def test_cancelling_before_the_first_byte_closes_the_connection(
+    fake_provider: FakeProvider,
+) -> None:
+    fake_provider.script(Reply(fault="hang"))
+    task = asyncio.create_task(stream_chat(call_for(fake_provider), MESSAGES))
+    await asyncio.to_thread(fake_provider.wait_for_requests, 1)
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    closed = await asyncio.to_thread(
+        fake_provider.wait_until, lambda: fake_provider.open_connections == 0, 5
+    )
+    assert closed
+
+
 async def test_an_exception_in_on_delta_propagates_and_closes_the_stream(
     fake_provider: FakeProvider,
 ) -> None:
