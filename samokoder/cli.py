@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import os
 import sys
 
 
-def _configure_logging(level: str) -> None:
-    # stdout carries the protocol: every log line goes to stderr.
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-
-
 def _serve(args: argparse.Namespace) -> int:
-    _configure_logging(args.log_level)
+    from samokoder.server.logs import configure_stderr
+
+    configure_stderr(args.log_level)
     if args.tcp is not None:
         import asyncio
         import secrets

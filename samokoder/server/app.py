@@ -50,6 +50,12 @@ class SamokoderProtocol(LanguageServerProtocol):
     def lsp_initialize(
         self, params: types.InitializeParams
     ) -> Generator[Any, Any, types.InitializeResult]:
+        from samokoder.server.logs import add_secrets
+
+        options = params.initialization_options
+        keys = options.get("apiKeys") if isinstance(options, dict) else None
+        if isinstance(keys, dict):
+            add_secrets(str(v) for v in keys.values())
         general = params.capabilities.general
         if general is not None:
             general.position_encodings = [types.PositionEncodingKind.Utf16]
@@ -78,6 +84,10 @@ class SamokoderServer(LanguageServer):
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
         self.required_token = token
+        if token is not None:
+            from samokoder.server.logs import add_secrets
+
+            add_secrets([token])
         self.features = ClientFeatures()
         self.init_options: dict[str, Any] = {}
         self.client_settings: dict[str, Any] = {}
@@ -89,6 +99,7 @@ class SamokoderServer(LanguageServer):
         self.background: set[asyncio.Task[Any]] = set()
         self.run_tokens: dict[str, str] = {}  # run id -> progress token
         self.token_runs: dict[str, str] = {}  # progress token -> run id
+        self.log_handler: logging.Handler | None = None
 
     # -- background work ---------------------------------------------------------
 
@@ -133,6 +144,9 @@ class SamokoderServer(LanguageServer):
 
         options = {k: v for k, v in self.init_options.items() if k != "token"}
         settings, problems = parse_settings(options, self.client_settings)
+        from samokoder.server.logs import add_secrets
+
+        add_secrets(settings.api_keys.values())
         self._settings = settings
         fresh = [p for p in problems if p not in self._reported]
         self._reported = set(problems)
@@ -189,6 +203,11 @@ class SamokoderServer(LanguageServer):
 
     async def close_session(self) -> None:
         """Stop runs and close stores; safe to call twice."""
+        if self.log_handler is not None:
+            from samokoder.server.logs import detach
+
+            detach(self.log_handler)
+            self.log_handler = None
         services = self._services
         if services is None:
             return

@@ -14,6 +14,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from samokoder.server import logs
 from samokoder.server.app import SamokoderServer
 from samokoder.server.capabilities import ClientFeatures
 
@@ -40,6 +41,8 @@ def register(server: SamokoderServer) -> None:
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: SamokoderServer, params: types.InitializedParams) -> None:
+        if ls.log_handler is None:
+            ls.log_handler = logs.attach(ls)
         ls.spawn(_warm_up(ls), "warm-up")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

@@ -241,6 +241,7 @@ async def start_editor(
     ask: bool = True,
     options: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
+    log_file: Path | None = None,
 ) -> Editor:
     client = make_test_lsp_client()
     ed = Editor(client, root, provider)
@@ -262,9 +263,10 @@ async def start_editor(
         ed.asks.append(_plain(params))
         return {"answer": ed.answers.pop(0) if ed.answers else None}
 
-    await client.start_io(
-        sys.executable, "-m", "samokoder.cli", "serve", env=server_env(provider, tmp, **(env or {}))
-    )
+    command = [sys.executable, "-m", "samokoder.cli", "serve"]
+    if log_file is not None:  # keep the server's stderr, at DEBUG, for the test to read
+        command = ["sh", "-c", f'exec "$@" --log-level DEBUG 2>>"{log_file}"', "sh", *command]
+    await client.start_io(*command, env=server_env(provider, tmp, **(env or {})))
     await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities(kind, review=review, ask=ask),
