@@ -133,6 +133,17 @@ class ProposalBook:
     async def accept(self, proposal_id: object, files: object, host: Host) -> dict[str, Any]:
         proposal = self.get(proposal_id)
         chosen = _choose(proposal, files)
+        # Out of the book while it is applied: a racing reject or cancel finds nothing.
+        self._pending.pop(proposal.proposal_id, None)
+        try:
+            return await self._apply(proposal, chosen, host)
+        finally:
+            if not proposal.decision.done():
+                self._pending[proposal.proposal_id] = proposal  # e.g. the editor refused
+
+    async def _apply(
+        self, proposal: Proposal, chosen: list[ProposedFile], host: Host
+    ) -> dict[str, Any]:
         project = proposal.project
         async with project.step_lock:
             planned, stale = await plan_files(proposal, chosen, host)
@@ -145,7 +156,7 @@ class ProposalBook:
                     "Not applied: "
                     + ", ".join(stale)
                     + " changed where the proposal edits it since it was made. Nothing was"
-                    " changed; reject this proposal and run the command again.",
+                    " changed; run the command again.",
                     stale,
                 )
             await apply_files(project, host, planned, label=proposal.title)

@@ -61,9 +61,12 @@ class RunContext:
     async def deliver(self, proposal: Proposal) -> Decision:
         """Review, apply or annotate a proposal as the review mode says; returns the verdict."""
         if self.review_mode == "proposal":
+            store = self.project.store
             await self.book.publish(proposal, self.host)
+            await asyncio.to_thread(store.update_run, self.run_id, status="awaiting_review")
             self.progress(f"Waiting for your review: {proposal.title}")
             decision = await proposal.decision
+            await asyncio.to_thread(store.update_run, self.run_id, status="running")
         else:
             decision = await self._apply_now(proposal)
         if decision.step_id:

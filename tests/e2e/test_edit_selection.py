@@ -159,3 +159,19 @@ async def test_undo_refuses_after_user_edit(editor: Editor) -> None:
         await editor.command("samokoder.undo", {})
     assert "changed since" in str(info.value)
     assert (editor.root / "app.py").read_text() == EDITED + "# mine\n"
+
+
+async def test_typing_inside_the_selection_refuses_accept(editor: Editor) -> None:
+    editor.open("app.py")
+    editor.provider.script(Reply(text=f"```python\n{NEW_FUNCTION}```", first_token_delay=0.3))
+    run_id = await start_edit(editor)
+    await editor.wait_until(lambda: editor.provider.requests)
+    editor.type("app.py", 4, 4, "# mine ")
+    typed = editor.text("app.py")
+    proposal = await editor.proposal_for(run_id)
+    with pytest.raises(JsonRpcException, match="app.py changed where the proposal edits it"):
+        await editor.command("samokoder.review.accept", {"proposalId": proposal["proposalId"]})
+    assert editor.text("app.py") == typed
+    assert editor.applied_edits == []
+    assert editor.shadow_log() == []
+    assert (await editor.finished_run(run_id))["status"] == "rejected"
