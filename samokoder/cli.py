@@ -1,4 +1,8 @@
-"""`samokoder serve` (the language server); more subcommands come as thin LSP clients."""
+"""`samokoder serve` (the language server) and the terminal commands, thin LSP clients of it.
+
+Only argparse is imported here: `serve` must not pay for rich or the client, and
+the client must not pay for the server; each loads what it needs when it runs.
+"""
 
 from __future__ import annotations
 
@@ -32,11 +36,94 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _client(args: argparse.Namespace) -> int:
+    from samokoder.client.main import run
+
+    return run(args)
+
+
+FOLDER_HELP = (
+    "workspace folder (default: the Git top level of the current directory, else the "
+    "current directory)"
+)
+GENERATE_FOLDER_HELP = (
+    "where to build (created if missing); inside the current Git repository it is a "
+    "subfolder of that workspace, elsewhere a workspace of its own"
+)
+
+
+def _client_options(*, runs: bool, folder_help: str = FOLDER_HELP) -> argparse.ArgumentParser:
+    """Options every client command takes (after the command name)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--folder", metavar="DIR", help=folder_help)
+    common.add_argument("--model", help="litellm model string (default: $SAMOKODER_MODEL)")
+    common.add_argument(
+        "--api-base", metavar="URL", help="OpenAI-compatible server, Ollama or LiteLLM proxy"
+    )
+    common.add_argument("--json", action="store_true", help="print the result as JSON")
+    common.add_argument(
+        "-v", "--verbose", action="store_true", help="show the server's log on stderr"
+    )
+    if runs:
+        common.add_argument(
+            "-y", "--yes", action="store_true", help="accept every proposal without asking"
+        )
+        common.add_argument(
+            "--no-input",
+            action="store_true",
+            help="never prompt: proposals are rejected unless --yes is given",
+        )
+    return common
+
+
+def _add_client_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The terminal commands; each starts `samokoder serve` and speaks LSP to it."""
+    runs, queries = _client_options(runs=True), _client_options(runs=False)
+    edit = sub.add_parser(
+        "edit",
+        parents=[runs],
+        help="rewrite lines of a file as you say; review the diff, then accept or reject",
+    )
+    edit.add_argument("path", metavar="PATH", help="the file to edit")
+    edit.add_argument(
+        "--lines", required=True, metavar="START-END", help="1-based, inclusive (e.g. 10-24)"
+    )
+    edit.add_argument(
+        "-m", "--instruction", metavar="TEXT", help="what to do (asked for when omitted)"
+    )
+    generate = sub.add_parser(
+        "generate",
+        parents=[_client_options(runs=True, folder_help=GENERATE_FOLDER_HELP)],
+        help="build a new application from a description",
+    )
+    generate.add_argument("description", nargs="+", metavar="DESCRIPTION")
+    implement = sub.add_parser(
+        "implement", parents=[runs], help="add a feature to the codebase in the folder"
+    )
+    implement.add_argument("description", nargs="+", metavar="DESCRIPTION")
+    implement.add_argument("--files", nargs="+", metavar="F", help="files to start from")
+    undo = sub.add_parser("undo", parents=[queries], help="take back the last step")
+    redo = sub.add_parser("redo", parents=[queries], help="re-apply the last undone step")
+    history = sub.add_parser("history", parents=[queries], help="list the steps, newest first")
+    history.add_argument("--limit", type=int, default=20, metavar="N", help="default 20")
+    usage = sub.add_parser("usage", parents=[queries], help="tokens and cost")
+    usage.add_argument("--run", metavar="ID", help="only this run")
+    for parser in (edit, generate, implement, undo, redo, history, usage):
+        parser.set_defaults(func=_client)
+
+
+EXIT_CODES = """exit codes: 0 success or accepted, 1 the run failed or the server answered with an
+error, 2 bad usage or not available in this server version, 3 rejected, 4 cancelled
+(Ctrl-C), 5 no model configured"""
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="samokoder",
         description="Samokoder: AI agents that write code in your editor, every step reviewed "
         "and undoable.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the language server (stdio by default)")
@@ -49,6 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument("--log-level", default="WARNING", help="stderr log level (default WARNING)")
     serve.set_defaults(func=_serve)
+    _add_client_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

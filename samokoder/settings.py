@@ -52,6 +52,12 @@ class Settings(BaseModel):
     """Sampling temperature for every call."""
     request_timeout: float = Field(default=120.0, gt=0, le=3600)
     """Seconds before one LLM call is abandoned."""
+    max_tokens: int | None = Field(default=None, ge=1)
+    """Cap on the completion tokens of each call; also the budget's worst case per call."""
+    cache_any_temperature: bool = False
+    """Also cache replies sampled at temperature > 0 (they normally bypass the cache)."""
+    cache_max_mb: float = Field(default=200.0, gt=0, le=100_000)
+    """Size cap of the response cache (shared by all workspaces), in megabytes."""
 
     def model_for(self, agent: str) -> str:
         return self.agent_models.get(agent) or self.model

@@ -1,34 +1,72 @@
-"""Every model call of a run goes through here, so each one lands in the usage ledger."""
+"""Every model call of a run goes through here: the model chosen for the agent, the run's
+budget, the shared cache and breakers, and a usage-ledger row for every attempt.
+
+Ledger rule: one row per provider attempt (a retry or a fallback is a row of its own,
+with ``retries`` = attempts before it in the same logical request, ``error_class`` the
+failure kind) plus one row per cache hit (``cache_hit`` 1, no tokens, cost 0). So
+``requests`` in usage counts what reached a provider or the cache, by the model that
+served it, and the run's cost is the sum of what providers charged.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+import weakref
 from collections.abc import Callable
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from samokoder.agents.runs import RunContext
 from samokoder.errors import LLMError, NoModelConfiguredError
-from samokoder.llm.client import Completion, ModelCall, stream_chat
+from samokoder.llm import structured
+from samokoder.llm.budget import RunBudget
+from samokoder.llm.cache import default_cache, should_cache
+from samokoder.llm.client import Completion, ModelCall
+from samokoder.llm.models import (
+    NO_MODEL_MESSAGE,
+    ResolvedModel,
+    call_chain,
+    resolve_model,
+    resolve_now,
+)
+from samokoder.llm.resilience import AttemptRecord, ChatOptions, resilient_chat
+from samokoder.llm.runtime import get_litellm
+from samokoder.settings import Settings
 from samokoder.store.rows import LLMRequestRow
 
-NO_MODEL = (
-    "No model configured: set SAMOKODER_MODEL (e.g. openai/gpt-4o-mini) or the `model` "
-    "setting, with the provider's key in its usual variable (OPENAI_API_KEY, ...); for Ollama "
-    "or any OpenAI-compatible server also set SAMOKODER_API_BASE."
-)
+log = logging.getLogger(__name__)
+
+NO_MODEL = NO_MODEL_MESSAGE
+_MB = 1024 * 1024
+
+T = TypeVar("T", bound=BaseModel)
+
+_budgets: dict[str, RunBudget] = {}
+
+
+async def ensure_model(settings: Settings, agent: str) -> ResolvedModel:
+    """The model an agent will use, probing a local Ollama if nothing is configured.
+
+    For command handlers, before a run starts: raises NoModelConfiguredError (with how
+    to configure one) at once instead of failing the run later.
+    """
+    return await resolve_model(settings, agent)
 
 
 def model_call(ctx: RunContext, agent: str) -> ModelCall:
-    model = ctx.settings.model_for(agent)
-    if not model:
+    """The agent's main model (no network; an Ollama found by ensure_model counts)."""
+    resolved = resolve_now(ctx.settings, agent)
+    if resolved is None:
         raise NoModelConfiguredError(NO_MODEL)
-    return ModelCall(
-        model=model,
-        api_base=ctx.settings.api_base,
-        api_key=ctx.settings.api_key_for(model),
-        temperature=ctx.settings.temperature,
-        timeout=ctx.settings.request_timeout,
-    )
+    return call_chain(ctx.settings, resolved)[0]
+
+
+async def model_calls(ctx: RunContext, agent: str) -> list[ModelCall]:
+    """The agent's main model followed by the fallback models."""
+    return call_chain(ctx.settings, await resolve_model(ctx.settings, agent))
 
 
 async def chat(
@@ -36,51 +74,110 @@ async def chat(
     agent: str,
     messages: list[dict[str, str]],
     on_delta: Callable[[str], None] | None = None,
+    *,
+    response_format: dict[str, object] | None = None,
 ) -> Completion:
-    call = model_call(ctx, agent)
-    started = time.perf_counter()
-    try:
-        completion = await stream_chat(call, messages, on_delta)
-    except LLMError as exc:
-        await _ledger(ctx, agent, call.model, 0, 0, 0.0, started, type(exc).__name__)
-        raise
-    except asyncio.CancelledError:
-        await asyncio.shield(_ledger(ctx, agent, call.model, 0, 0, 0.0, started, "Cancelled"))
-        raise
-    await _ledger(
-        ctx,
-        agent,
-        completion.model,
-        completion.prompt_tokens,
-        completion.completion_tokens,
-        completion.cost_usd,
-        started,
-        None,
+    """One logical request: cached, budgeted, retried, falling back, and in the ledger."""
+    calls = await model_calls(ctx, agent)
+    settings = ctx.settings
+    cached = should_cache(
+        settings.temperature,
+        enabled=settings.cache,
+        any_temperature=settings.cache_any_temperature,
     )
-    return completion
+
+    async def record(attempt: AttemptRecord) -> None:
+        await _ledger(ctx, agent, attempt)
+
+    options = ChatOptions(
+        cache=default_cache() if cached else None,
+        cache_max_bytes=int(settings.cache_max_mb * _MB),
+        budget=await _budget_for(ctx),
+        record=record,
+    )
+    return await resilient_chat(
+        calls, messages, on_delta, response_format=response_format, options=options
+    )
 
 
-async def _ledger(
+async def chat_structured(
     ctx: RunContext,
     agent: str,
-    model: str,
-    prompt_tokens: int,
-    completion_tokens: int,
-    cost: float,
-    started: float,
-    error: str | None,
-) -> None:
+    messages: list[dict[str, str]],
+    schema: type[T],
+    *,
+    on_delta: Callable[[str], None] | None = None,
+    max_attempts: int = 3,
+) -> tuple[T, Completion]:
+    """A reply validated as ``schema``; an invalid one goes back with the error.
+
+    Uses the provider's JSON-schema mode where litellm says the main model supports
+    it, else the schema in the prompt. Raises LLMError naming the schema and the last
+    problem after ``max_attempts`` invalid replies.
+    """
+    if max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1")
+    main = (await model_calls(ctx, agent))[0]
+    native = structured.supports_schema(await get_litellm(), main.model)
+    response_format = structured.response_format(schema) if native else None
+    conversation = structured.with_instruction(messages, schema, in_prompt=not native)
+    problem: structured.StructuredReplyError | None = None
+    for _attempt in range(max_attempts):
+        completion = await chat(ctx, agent, conversation, on_delta, response_format=response_format)
+        try:
+            return structured.parse_reply(completion.text, schema), completion
+        except structured.StructuredReplyError as exc:
+            problem = exc
+            await _forget(completion)
+            conversation = [
+                *conversation,
+                {"role": "assistant", "content": completion.text},
+                {"role": "user", "content": structured.feedback(exc, schema)},
+            ]
+    raise LLMError(
+        f"The model's reply did not match the {schema.__name__} schema after {max_attempts} "
+        f"attempt(s); last problem: {problem}",
+        retryable=False,
+    )
+
+
+async def _forget(completion: Completion) -> None:
+    """Drop an unusable reply from the cache, so a later run asks the model again."""
+    if completion.cache_key is not None:
+        await asyncio.to_thread(default_cache().discard, completion.cache_key)
+
+
+async def _budget_for(ctx: RunContext) -> RunBudget | None:
+    limit = ctx.settings.budget_usd
+    if limit is None:
+        return None
+    budget = _budgets.get(ctx.run_id)
+    if budget is not None:
+        return budget
+    usage = await asyncio.to_thread(ctx.project.store.usage, ctx.run_id)
+    total = usage.get("total")
+    spent = total.get("costUsd", 0.0) if isinstance(total, dict) else 0.0
+    budget = _budgets.setdefault(ctx.run_id, RunBudget(limit, float(spent)))
+    weakref.finalize(ctx, _budgets.pop, ctx.run_id, None)
+    return budget
+
+
+async def _ledger(ctx: RunContext, agent: str, attempt: AttemptRecord) -> None:
+    done = attempt.completion
     row = LLMRequestRow(
         run_id=ctx.run_id,
         agent=agent,
-        model=model,
-        prompt_tokens=prompt_tokens,
-        completion_tokens=completion_tokens,
-        cost_usd=cost,
-        latency_ms=(time.perf_counter() - started) * 1000,
-        cache_hit=False,
-        retries=0,
-        error_class=error,
+        model=attempt.model,
+        prompt_tokens=done.prompt_tokens if done is not None else 0,
+        completion_tokens=done.completion_tokens if done is not None else 0,
+        cost_usd=done.cost_usd if done is not None else 0.0,
+        latency_ms=attempt.latency_ms,
+        cache_hit=attempt.cache_hit,
+        retries=attempt.retries,
+        error_class=attempt.error_kind,
         created_at=time.time(),
     )
-    await asyncio.to_thread(ctx.project.store.add_llm_request, row)
+    try:
+        await asyncio.to_thread(ctx.project.store.add_llm_request, row)
+    except Exception:  # the ledger must not turn a good reply into a failed run
+        log.exception("could not record an LLM request of run %s", ctx.run_id)

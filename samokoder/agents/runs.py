@@ -26,7 +26,12 @@ from samokoder.agents.review import (
     plan_files,
 )
 from samokoder.agents.steps import apply_files, record_step
-from samokoder.errors import InvalidArgumentError, SamokoderError, StaleProposalError
+from samokoder.errors import (
+    BudgetExhaustedError,
+    InvalidArgumentError,
+    SamokoderError,
+    StaleProposalError,
+)
 from samokoder.llm.redact import redact
 from samokoder.settings import Settings
 from samokoder.store.rows import RunRow
@@ -191,6 +196,8 @@ class RunManager:
             status, summary, text = outcome.status, outcome.summary, outcome.text
         except asyncio.CancelledError:
             status, summary = "cancelled", "Cancelled; nothing half-applied was left behind."
+        except BudgetExhaustedError as exc:  # steps already accepted stay applied
+            status, summary, error = "budget_exhausted", exc.message, exc.message
         except SamokoderError as exc:
             status, summary, error = "failed", exc.message, exc.message
         except Exception as exc:  # one run's crash must not take the server down

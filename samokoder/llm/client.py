@@ -15,10 +15,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from samokoder.errors import LLMError, NoModelConfiguredError
-from samokoder.llm.redact import redact
+from samokoder.llm.failures import CUT_STREAM, classify, cut_message, failure
 from samokoder.llm.runtime import get_litellm
 
 logger = logging.getLogger(__name__)
@@ -31,22 +30,6 @@ _CLOSE_TIMEOUT = 2.0
 # litellm's own timeout (per connect and per read) normally fires first; this backstop
 # holds for providers or transports that ignore it.
 _TIMEOUT_MARGIN = 1.0
-_DETAIL_LIMIT = 300
-# The environment variable litellm reads for each provider prefix.
-_KEY_ENV = {
-    "openai": "OPENAI_API_KEY",
-    "anthropic": "ANTHROPIC_API_KEY",
-    "groq": "GROQ_API_KEY",
-    "gemini": "GEMINI_API_KEY",
-    "mistral": "MISTRAL_API_KEY",
-    "deepseek": "DEEPSEEK_API_KEY",
-    "openrouter": "OPENROUTER_API_KEY",
-    "together_ai": "TOGETHERAI_API_KEY",
-    "xai": "XAI_API_KEY",
-    "cohere": "COHERE_API_KEY",
-    "azure": "AZURE_API_KEY",
-    "litellm_proxy": "LITELLM_PROXY_API_KEY",
-}
 
 
 @dataclass(frozen=True)
@@ -69,18 +52,24 @@ class Completion:
     completion_tokens: int
     cost_usd: float  # 0.0 when litellm has no price for the model
     latency_ms: float
+    cache_hit: bool = False  # served from the response cache: no provider call, no cost
+    retries: int = 0  # attempts (retries and fallbacks) before the one that answered
+    cache_key: str | None = None  # where the reply sits in the response cache, if it does
 
 
 async def stream_chat(
     call: ModelCall,
     messages: list[dict[str, str]],
     on_delta: Callable[[str], None] | None = None,
+    *,
+    response_format: dict[str, Any] | None = None,
 ) -> Completion:
     """Stream one chat completion, calling ``on_delta`` with each piece of text.
 
-    Raises NoModelConfiguredError for an empty model and LLMError (with ``retryable``)
-    for every provider failure, including a stream that ends before the model finished.
-    Cancelling the awaiting task closes the HTTP stream at once.
+    Raises NoModelConfiguredError for an empty model and ProviderError (an LLMError with
+    ``retryable`` and a failure ``kind``) for every provider failure, including a stream
+    that ends before the model finished. Cancelling the awaiting task closes the HTTP
+    stream at once. ``response_format`` asks for JSON-schema output where supported.
     """
     if not call.model.strip():
         raise NoModelConfiguredError(NO_MODEL_MESSAGE)
@@ -92,7 +81,8 @@ async def stream_chat(
     stream: Any = None
     phase = "connect"
     try:
-        stream = await _guarded(_open_stream(litellm, call, messages), litellm, call, phase)
+        opening = _open_stream(litellm, call, messages, response_format)
+        stream = await _guarded(opening, litellm, call, phase)
         phase = "stream"
         iterator = aiter(stream)
         while True:
@@ -112,7 +102,7 @@ async def stream_chat(
         if stream is not None:
             await _close_stream(stream)
     if not finished:
-        raise _error(call, _cut_message(call), retryable=True)
+        raise failure(call, cut_message(call), CUT_STREAM)
     text = "".join(pieces)
     prompt_tokens, completion_tokens = _reported_usage(usage)
     if not prompt_tokens and not completion_tokens:
@@ -129,7 +119,12 @@ async def stream_chat(
     )
 
 
-async def _open_stream(litellm: ModuleType, call: ModelCall, messages: list[dict[str, str]]) -> Any:
+async def _open_stream(
+    litellm: ModuleType,
+    call: ModelCall,
+    messages: list[dict[str, str]],
+    response_format: dict[str, Any] | None,
+) -> Any:
     kwargs: dict[str, Any] = {
         "model": call.model,
         "messages": messages,
@@ -147,6 +142,8 @@ async def _open_stream(litellm: ModuleType, call: ModelCall, messages: list[dict
         kwargs["api_key"] = call.api_key
     if call.max_tokens is not None:
         kwargs["max_tokens"] = call.max_tokens
+    if response_format is not None:
+        kwargs["response_format"] = response_format
     async with asyncio.timeout(call.timeout + _TIMEOUT_MARGIN):
         return await litellm.acompletion(**kwargs)
 
@@ -168,7 +165,7 @@ async def _guarded(
     except LLMError:
         raise
     except Exception as exc:
-        raise _classify(exc, litellm, call, phase) from None
+        raise classify(exc, litellm, call, phase) from None
 
 
 async def _close_stream(stream: Any) -> None:
@@ -222,171 +219,3 @@ def _cost(litellm: ModuleType, model: str, prompt_tokens: int, completion_tokens
         return float(prompt_cost) + float(completion_cost)
     except Exception:
         return 0.0  # litellm has no price for this model (local servers, proxies)
-
-
-# -- errors ----------------------------------------------------------------------------
-
-
-def _error(call: ModelCall, message: str, *, retryable: bool) -> LLMError:
-    return LLMError(redact(message, [call.api_key]), retryable=retryable)
-
-
-def _where(call: ModelCall) -> str:
-    if not call.api_base:
-        return "the provider's default endpoint"
-    parts = urlsplit(call.api_base)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", "")) or call.api_base
-
-
-def _key_env(model: str) -> str:
-    provider = model.split("/", 1)[0] if "/" in model else "openai"
-    return _KEY_ENV.get(provider, f"{provider.upper()}_API_KEY")
-
-
-def _status(exc: Exception) -> int | None:
-    status = getattr(exc, "status_code", None)
-    return status if isinstance(status, int) else None
-
-
-def _detail(exc: Exception) -> str:
-    """The provider's own words, without litellm's prefixes, shortened."""
-    text = str(getattr(exc, "message", None) or exc)
-    marker = text.rfind("Exception - ")
-    if marker >= 0:
-        text = text[marker + len("Exception - ") :]
-    text = " ".join(text.split())
-    return text if len(text) <= _DETAIL_LIMIT else text[: _DETAIL_LIMIT - 1] + "…"
-
-
-def _cut_message(call: ModelCall) -> str:
-    return (
-        f"The stream from model {call.model} at {_where(call)} broke off before the answer "
-        "was complete: try again"
-    )
-
-
-def _classify(exc: Exception, litellm: ModuleType, call: ModelCall, phase: str) -> LLMError:
-    model, where = call.model, _where(call)
-    status = _status(exc)
-    exceptions = getattr(litellm, "exceptions", None)
-
-    def isa(name: str) -> bool:
-        cls = getattr(exceptions, name, None)
-        return isinstance(cls, type) and isinstance(exc, cls)
-
-    if isa("AuthenticationError") or status == 401:
-        return _error(
-            call,
-            f"The provider refused the API key (401 Unauthorized) for model {model} at {where}: "
-            f"check the key ({_key_env(model)} or the apiKeys setting)",
-            retryable=False,
-        )
-    if isa("PermissionDeniedError") or status == 403:
-        return _error(
-            call,
-            f"The provider denied access (403 Forbidden) to model {model} at {where}: the key "
-            f"lacks permission for this model ({_detail(exc)})",
-            retryable=False,
-        )
-    if isa("NotFoundError") or status == 404:
-        return _error(
-            call,
-            f"Model {model} was not found at {where} (404): check the model name (for a local "
-            "server, the name it serves) and the API base URL",
-            retryable=False,
-        )
-    if isa("ContextWindowExceededError"):
-        return _error(
-            call,
-            f"The conversation is too long for model {model}'s context window: choose a model "
-            "with a larger context or include fewer files",
-            retryable=False,
-        )
-    if "LLM Provider NOT provided" in str(exc):
-        return _error(
-            call,
-            f"litellm does not know which provider serves {model!r}: prefix the model with its "
-            "provider, e.g. openai/<name> (with an API base for any OpenAI-compatible server), "
-            "ollama_chat/<name> or anthropic/<name>",
-            retryable=False,
-        )
-    if isa("RateLimitError") or status == 429:
-        return _error(
-            call,
-            f"Model {model} at {where} is rate-limited (429 Too Many Requests){_retry_after(exc)}: "
-            "wait and try again, or configure a fallback model",
-            retryable=True,
-        )
-    if _caused_by(exc, _TIMEOUT_NAMES) or isa("Timeout") or status == 408:
-        return _error(
-            call,
-            f"Model {model} at {where} sent nothing for {call.timeout:g} s (timeout): the server "
-            "may be overloaded or unreachable; try again or raise the timeout",
-            retryable=True,
-        )
-    if phase == "stream" and (
-        isa("MidStreamFallbackError") or isa("APIConnectionError") or _caused_by(exc, _NET_NAMES)
-    ):
-        return _error(call, f"{_cut_message(call)} ({_detail(exc)})", retryable=True)
-    if isa("APIConnectionError") or _caused_by(exc, _NET_NAMES):
-        return _error(
-            call,
-            f"Could not reach {where} for model {model}: is the server running and the API base "
-            f"URL right? ({_detail(exc)})",
-            retryable=True,
-        )
-    if status is not None and status >= 500:
-        return _error(
-            call,
-            f"The provider failed ({status}) for model {model} at {where}: try again later "
-            f"({_detail(exc)})",
-            retryable=True,
-        )
-    if isa("BadRequestError") or isa("UnprocessableEntityError") or status in (400, 422):
-        return _error(
-            call,
-            f"The provider rejected the request ({status or 400}) for model {model} at {where}: "
-            f"{_detail(exc)}",
-            retryable=False,
-        )
-    return _error(
-        call,
-        f"The call to model {model} at {where} failed ({type(exc).__name__}): {_detail(exc)}",
-        retryable=False,
-    )
-
-
-# Matched by class name anywhere in an exception's chain and MRO, so that openai,
-# httpx and aiohttp failures are recognised without importing those libraries.
-_TIMEOUT_NAMES = frozenset(
-    {"TimeoutError", "APITimeoutError", "TimeoutException", "ServerTimeoutError"}
-)
-_NET_NAMES = frozenset(
-    {
-        "APIConnectionError",
-        "ConnectionError",
-        "TransportError",
-        "ClientConnectionError",
-        "ClientPayloadError",
-    }
-)
-
-
-def _caused_by(exc: BaseException, names: frozenset[str]) -> bool:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if any(cls.__name__ in names for cls in type(current).__mro__):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
-
-
-def _retry_after(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    value = headers.get("retry-after") if headers is not None else None
-    return f"; the provider asks to wait {value} s" if value else ""

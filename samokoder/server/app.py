@@ -39,6 +39,7 @@ DOMAIN_MODULES = (
     "samokoder.agents.runs",
     "samokoder.agents.steps",
     "samokoder.agents.edit_selection",
+    "samokoder.agents.pipeline",
     "samokoder.server.lsp_host",
 )
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 from typing import Any
 
 from samokoder.server.app import SamokoderServer
@@ -16,6 +18,8 @@ from samokoder.server.arguments import (
 from samokoder.server.errors import rpc_errors
 
 EDIT_SELECTION = "samokoder.editSelection"
+GENERATE = "samokoder.generate"
+IMPLEMENT = "samokoder.implement"
 CANCEL = "samokoder.cancel"
 UNDO = "samokoder.undo"
 REDO = "samokoder.redo"
@@ -30,6 +34,16 @@ def register(server: SamokoderServer) -> None:
         return await start_edit_selection(
             ls, one_object(args, EDIT_SELECTION, "{uri, range, instruction?}")
         )
+
+    @server.command(GENERATE)
+    @rpc_errors
+    async def generate(ls: SamokoderServer, *args: Any) -> dict[str, Any]:
+        return await start_generate(ls, one_object(args, GENERATE, "{description, folder?}"))
+
+    @server.command(IMPLEMENT)
+    @rpc_errors
+    async def implement(ls: SamokoderServer, *args: Any) -> dict[str, Any]:
+        return await start_implement(ls, one_object(args, IMPLEMENT, "{description, files?}"))
 
     @server.command(CANCEL)
     @rpc_errors
@@ -127,3 +141,111 @@ async def start_edit_selection(ls: SamokoderServer, arg: dict[str, Any]) -> dict
         body=lambda ctx: run_edit_selection(ctx, request),
     )
     return {"runId": run_id}
+
+
+def _count_files(path: Path, limit: int = 10_000) -> int:
+    """Files under `path` (not .git/.samokoder), counted up to `limit`."""
+    count = 0
+    if not path.is_dir():
+        return 0
+    for _dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = [d for d in dirnames if d not in (".git", ".samokoder")]
+        count += len(filenames)
+        if count >= limit:
+            break
+    return count
+
+
+async def start_generate(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str, Any]:
+    from samokoder.agents.pipeline import GenerateRequest, run_generate
+    from samokoder.errors import InvalidArgumentError
+
+    description = _description(arg)
+    services = await ls.services()
+    settings = await ls.settings()
+    folder_arg = optional_str(arg, "folder")
+    if folder_arg is not None and folder_arg.startswith("file:"):
+        project, folder = await ls.project_for_uri(folder_arg)
+    elif folder_arg is not None and Path(folder_arg).is_absolute():
+        project = await ls.project_for(Path(folder_arg))
+        folder = project.workspace.relative(folder_arg)
+    else:
+        project = await ls.project_for()
+        folder = project.workspace.relative(folder_arg) if folder_arg else ""
+    target = project.workspace.resolve(folder) if folder else project.root
+    if await asyncio.to_thread(target.is_file):
+        raise InvalidArgumentError(f"folder {folder!r} is a file, not a folder")
+    _require_model(settings)
+    existing = await asyncio.to_thread(_count_files, target)
+    request = GenerateRequest(description, folder, existing)
+    run_id = await services.runs.start(
+        kind="generate",
+        title=f"Samokoder: generating {folder or project.root.name}",
+        description=description,
+        project=project,
+        settings=settings,
+        host=services.host,
+        review_mode=ls.review_mode(settings),
+        body=lambda ctx: run_generate(ctx, request),
+    )
+    return {"runId": run_id}
+
+
+async def start_implement(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str, Any]:
+    from samokoder.agents.pipeline import ImplementRequest, run_implement
+    from samokoder.errors import InvalidArgumentError, NotFoundError
+
+    description = _description(arg)
+    services = await ls.services()
+    settings = await ls.settings()
+    files_arg = arg.get("files")
+    if files_arg is not None and (
+        not isinstance(files_arg, list) or not all(isinstance(f, str) for f in files_arg)
+    ):
+        raise InvalidArgumentError("'files' must be a list of file URIs or workspace paths")
+    project = await ls.project_for()
+    files: list[str] = []
+    for item in files_arg or []:
+        if item.startswith("file:"):
+            project, rel = await ls.project_for_uri(item)
+        else:
+            rel = project.workspace.relative(item)
+        if not await asyncio.to_thread(project.workspace.resolve(rel).is_file):
+            raise NotFoundError(f"{rel} does not exist.")
+        if project.is_secret(rel):
+            raise InvalidArgumentError(f"{rel} looks like a secret or ignored file.")
+        files.append(rel)
+    _require_model(settings)
+    request = ImplementRequest(description, tuple(files))
+    run_id = await services.runs.start(
+        kind="implement",
+        title=f"Samokoder: {description[:40]}",
+        description=description,
+        project=project,
+        settings=settings,
+        host=services.host,
+        review_mode=ls.review_mode(settings),
+        body=lambda ctx: run_implement(ctx, request),
+    )
+    return {"runId": run_id}
+
+
+def _description(arg: dict[str, Any]) -> str:
+    from samokoder.errors import InvalidArgumentError
+
+    value = arg.get("description")
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(
+            "'description' is required: say what to build, in a sentence or more"
+        )
+    if len(value) > 20_000:
+        raise InvalidArgumentError("'description' is too long (over 20,000 characters)")
+    return value.strip()
+
+
+def _require_model(settings: Any) -> None:
+    from samokoder.agents.llm_gateway import NO_MODEL
+    from samokoder.errors import NoModelConfiguredError
+
+    if not settings.model_for("developer"):
+        raise NoModelConfiguredError(NO_MODEL)

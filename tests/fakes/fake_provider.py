@@ -52,6 +52,7 @@ class FakeProvider:
         self.responder: Callable[[dict[str, Any]], Reply] = default_responder
         self._lock = threading.Condition()
         self._replies: deque[Reply] = deque()
+        self._model_replies: dict[str, deque[Reply]] = {}
         self._requests: list[RecordedRequest] = []
         self._streams = 0
         self._connections: set[socket.socket] = set()
@@ -105,6 +106,18 @@ class FakeProvider:
         with self._lock:
             self._replies.extend(replies)
 
+    def script_for(self, model: str, *replies: Reply) -> None:
+        """Queue replies for requests whose body names ``model`` (as sent, e.g. "fake-model").
+
+        They are used before the shared queue of :meth:`script`.
+        """
+        with self._lock:
+            self._model_replies.setdefault(model, deque()).extend(replies)
+
+    def requests_for(self, model: str) -> list[RecordedRequest]:
+        """The chat requests whose body named ``model``."""
+        return [r for r in self.requests if r.body.get("model") == model]
+
     @property
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
@@ -156,6 +169,9 @@ class FakeProvider:
 
     def _next_reply(self, body: dict[str, Any]) -> Reply:
         with self._lock:
+            queue = self._model_replies.get(str(body.get("model")))
+            if queue:
+                return queue.popleft()
             if self._replies:
                 return self._replies.popleft()
         return self.responder(body)

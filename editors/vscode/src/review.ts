@@ -1,0 +1,294 @@
+/**
+ * Review before accept (DESIGN §4): a `samokoder/proposal` opens a diff per
+ * file; Accept all / Accept file / Reject with feedback answer it with
+ * `samokoder.review.accept` / `samokoder.review.reject`.
+ *
+ * The server is the authority on whether a proposal can still be accepted: the
+ * buttons always ask it, and its refusal (cancelled run, stale file) is shown
+ * as it words it. Locally a proposal is forgotten once decided, withdrawn (its
+ * run ended) or lost with the server.
+ */
+import * as vscode from "vscode";
+import type { ServerApi } from "./client";
+import { activeProposalUri, closeProposalTabs, diffTarget, fileUri, openDiff, openProposalDiffs } from "./diffs";
+import { isProposalGone, showServerError } from "./errors";
+import { Command, REVIEW_PENDING_CONTEXT } from "./ids";
+import { ServerCommand, type AcceptResult, type ProposalParams } from "./protocol";
+import { parseProposalUri, type ProposalContentProvider } from "./proposalContent";
+import type { RunTracker } from "./runs";
+
+export interface PendingProposal extends ProposalParams {
+  folder?: vscode.Uri;
+}
+
+export function isProposal(value: unknown): value is ProposalParams {
+  const p = value as ProposalParams;
+  return (
+    typeof p === "object" &&
+    p !== null &&
+    typeof p.proposalId === "string" &&
+    typeof p.runId === "string" &&
+    Array.isArray(p.files) &&
+    p.files.every((f) => typeof f?.path === "string")
+  );
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+export function describeProposal(p: ProposalParams): string {
+  const add = p.files.reduce((sum, f) => sum + (f.additions ?? 0), 0);
+  const del = p.files.reduce((sum, f) => sum + (f.deletions ?? 0), 0);
+  return `${p.title || "a change"}: ${plural(p.files.length, "file")}, +${add} −${del}`;
+}
+
+export class ReviewController implements vscode.Disposable {
+  private readonly pending = new Map<string, PendingProposal>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    private readonly server: ServerApi,
+    private readonly content: ProposalContentProvider,
+    private readonly runs: RunTracker,
+  ) {}
+
+  list(): PendingProposal[] {
+    return [...this.pending.values()];
+  }
+
+  pendingFiles(): number {
+    return this.list().reduce((sum, p) => sum + p.files.length, 0);
+  }
+
+  /** `samokoder/proposal`: remember it, open its diffs, offer the decisions. */
+  async onProposal(params: unknown): Promise<void> {
+    if (!isProposal(params)) {
+      return;
+    }
+    const folder = this.runs.get(params.runId)?.folder ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+    this.runs.started(params.runId, params.title, folder);
+    const proposal: PendingProposal = { ...params, folder };
+    this.pending.set(proposal.proposalId, proposal);
+    this.update();
+    await openProposalDiffs(proposal, folder);
+    void this.announce(proposal);
+  }
+
+  /** A run ended: the server withdrew its proposals. */
+  async onRunFinished(runId: string): Promise<void> {
+    for (const p of this.list().filter((p) => p.runId === runId)) {
+      await this.forget(p.proposalId);
+    }
+  }
+
+  /** The server is gone and its proposals with it; returns how many were pending. */
+  serverLost(): number {
+    const count = this.pending.size;
+    for (const id of [...this.pending.keys()]) {
+      void this.forget(id);
+    }
+    return count;
+  }
+
+  async acceptAll(target?: unknown): Promise<void> {
+    const proposalId = await this.resolve(target);
+    if (proposalId !== undefined) {
+      await this.accept(proposalId, undefined);
+    }
+  }
+
+  /**
+   * From a diff's title: accept the file shown. From the palette: pick the
+   * files. The server closes a proposal once part of it is accepted, so
+   * accepting a subset discards the rest; the user is told before.
+   */
+  async acceptFile(target?: unknown): Promise<void> {
+    const uri = target instanceof vscode.Uri ? target : activeProposalUri();
+    const shown = uri !== undefined ? this.fileShownBy(uri) : undefined;
+    if (shown !== undefined) {
+      const proposal = this.pending.get(shown.proposalId);
+      const others = (proposal?.files.length ?? 1) - 1;
+      if (others > 0) {
+        const only = `Accept only ${shown.path}`;
+        const answer = await vscode.window.showWarningMessage(
+          `Accept only ${shown.path}? The other ${plural(others, "file")} of this proposal will be discarded.`,
+          { modal: true },
+          only,
+        );
+        if (answer !== only) {
+          return;
+        }
+      }
+      await this.accept(shown.proposalId, [shown.path]);
+      return;
+    }
+    const proposalId = await this.resolve(undefined);
+    const proposal = proposalId === undefined ? undefined : this.pending.get(proposalId);
+    if (proposal === undefined) {
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(
+      proposal.files.map((f) => ({ label: f.path, description: `${f.kind} +${f.additions} −${f.deletions}`, picked: true })),
+      { title: `Samokoder: accept files of "${proposal.title}"`, placeHolder: "Files to accept; the others are discarded", canPickMany: true, ignoreFocusOut: true },
+    );
+    if (picked === undefined || picked.length === 0) {
+      return;
+    }
+    const files = picked.length === proposal.files.length ? undefined : picked.map((p) => p.label);
+    await this.accept(proposal.proposalId, files);
+  }
+
+  async reject(target?: unknown): Promise<void> {
+    const proposalId = await this.resolve(target);
+    if (proposalId === undefined) {
+      return;
+    }
+    const feedback = await vscode.window.showInputBox({
+      title: "Samokoder: reject the proposal",
+      prompt: "What should change? The feedback goes back to the model for another attempt. Leave it empty to just reject.",
+      placeHolder: "e.g. keep the public function names; use pathlib",
+      ignoreFocusOut: true,
+    });
+    if (feedback === undefined) {
+      return; // Escape: nothing decided
+    }
+    const text = feedback.trim();
+    try {
+      await this.server.executeCommand(ServerCommand.reject, text ? { proposalId, feedback: text } : { proposalId });
+    } catch (error) {
+      if (isProposalGone(error)) {
+        await this.forget(proposalId);
+      }
+      await showServerError(error, "Reject");
+      return;
+    }
+    await this.forget(proposalId);
+    void vscode.window.showInformationMessage(
+      text ? "Samokoder: rejected; trying again with your feedback." : "Samokoder: proposal rejected.",
+    );
+  }
+
+  /** The review picker: every file's diff, and the three decisions. */
+  async showReview(target?: unknown): Promise<void> {
+    const proposalId = await this.resolve(target);
+    const proposal = proposalId === undefined ? undefined : this.pending.get(proposalId);
+    if (proposal === undefined) {
+      return;
+    }
+    type Item = vscode.QuickPickItem & { run: () => Promise<void> };
+    const items: Item[] = proposal.files.map((f) => ({
+      label: `$(diff) ${f.path}`,
+      description: `${f.kind} +${f.additions} −${f.deletions}`,
+      run: async () => openDiff(await diffTarget(proposal, f, proposal.folder)),
+    }));
+    items.push(
+      { label: "$(check-all) Accept all", run: () => this.accept(proposal.proposalId, undefined) },
+      { label: "$(check) Accept some files…", run: () => this.acceptFile() },
+      { label: "$(close) Reject with feedback…", run: () => this.reject(proposal.proposalId) },
+    );
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `Samokoder: ${describeProposal(proposal)}`,
+      placeHolder: "Open a file's diff, or decide",
+    });
+    await picked?.run();
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  private async accept(proposalId: string, files: string[] | undefined): Promise<void> {
+    let result: AcceptResult;
+    try {
+      result = (await this.server.executeCommand<AcceptResult>(
+        ServerCommand.accept,
+        files === undefined ? { proposalId } : { proposalId, files },
+      )) ?? {};
+    } catch (error) {
+      if (isProposalGone(error)) {
+        await this.forget(proposalId);
+      }
+      await showServerError(error, "Accept");
+      return;
+    }
+    await this.forget(proposalId);
+    const applied = result.applied ?? [];
+    const undo = "Undo";
+    const choice = await vscode.window.showInformationMessage(
+      `Samokoder applied ${plural(applied.length, "file")}: ${applied.join(", ")}.`,
+      undo,
+    );
+    if (choice === undo) {
+      await vscode.commands.executeCommand(Command.undo);
+    }
+  }
+
+  private async announce(p: PendingProposal): Promise<void> {
+    const all = "Accept all";
+    const some = "Accept some…";
+    const reject = "Reject…";
+    const actions = p.files.length > 1 ? [all, some, reject] : [all, reject];
+    const choice = await vscode.window.showInformationMessage(`Samokoder proposes ${describeProposal(p)}`, ...actions);
+    if (choice === all) {
+      await this.accept(p.proposalId, undefined);
+    } else if (choice === some) {
+      await this.showReview(p.proposalId);
+    } else if (choice === reject) {
+      await this.reject(p.proposalId);
+    }
+  }
+
+  /** The proposal a command is about: given, in front, the only one, or picked. */
+  private async resolve(target: unknown): Promise<string | undefined> {
+    if (typeof target === "string" && target) {
+      return target;
+    }
+    const uri = target instanceof vscode.Uri ? target : activeProposalUri();
+    const shown = uri !== undefined ? this.fileShownBy(uri) : undefined;
+    if (shown !== undefined) {
+      return shown.proposalId;
+    }
+    const all = this.list();
+    if (all.length === 0) {
+      void vscode.window.showInformationMessage("Samokoder: no proposal is waiting for review.");
+      return undefined;
+    }
+    if (all.length === 1) {
+      return all[0].proposalId;
+    }
+    const picked = await vscode.window.showQuickPick(
+      all.map((p) => ({ label: p.title, description: describeProposal(p), id: p.proposalId })),
+      { placeHolder: "Which proposal?" },
+    );
+    return picked?.id;
+  }
+
+  /** Proposal and path of a proposal URI, or of a workspace file under a pending proposal. */
+  private fileShownBy(uri: vscode.Uri): { proposalId: string; path: string } | undefined {
+    const ref = parseProposalUri(uri);
+    if (ref !== undefined) {
+      return { proposalId: ref.proposalId, path: ref.path };
+    }
+    for (const p of this.list()) {
+      const file = p.files.find((f) => fileUri(p.folder, f.path)?.toString() === uri.toString());
+      if (file !== undefined) {
+        return { proposalId: p.proposalId, path: file.path };
+      }
+    }
+    return undefined;
+  }
+
+  private async forget(proposalId: string): Promise<void> {
+    this.pending.delete(proposalId);
+    this.content.forget(proposalId);
+    this.update();
+    await closeProposalTabs(proposalId);
+  }
+
+  private update(): void {
+    void vscode.commands.executeCommand("setContext", REVIEW_PENDING_CONTEXT, this.pending.size > 0);
+    this.changed.fire();
+  }
+}

@@ -1,0 +1,171 @@
+"""`generate` and `implement`: the roles in order, each task a reviewed, committed step.
+
+generate: spec writer (one round of questions at most) → architect → tech lead →
+tasks → technical writer. implement: tech lead on the existing code → tasks.
+Progress names the role and the task; every bound reached says what was kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from samokoder.agents.llm_gateway import chat, chat_structured
+from samokoder.agents.roles import architect, spec_writer, tech_lead, tech_writer
+from samokoder.agents.runs import RunContext, RunOutcome
+from samokoder.agents.schemas import Architecture, Plan, Specification
+from samokoder.agents.selection_reply import extract_code
+from samokoder.agents.task_runner import ProjectFolder, TaskOutcome, run_task
+from samokoder.workspace.changeset import ChangeSet, FileChange
+from samokoder.workspace.repo_map import relevant_files, render_map, scan_workspace
+
+MAP_TOKENS = 3_000
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    description: str
+    folder: str  # workspace-relative, "" for the root
+    existing_files: int
+
+
+@dataclass(frozen=True)
+class ImplementRequest:
+    description: str
+    files: tuple[str, ...]  # workspace-relative files the user pointed at
+
+
+async def workspace_map(ctx: RunContext, focus: list[str] | None = None) -> str:
+    project = ctx.project
+    repo = await asyncio.to_thread(scan_workspace, project.workspace, project.ignore)
+    return render_map(repo, budget_tokens=MAP_TOKENS, focus=focus or [])
+
+
+async def run_generate(ctx: RunContext, request: GenerateRequest) -> RunOutcome:
+    where = ProjectFolder(ctx, request.folder)
+    place = request.folder or "the workspace folder"
+    if request.existing_files:
+        answer = await ctx.host.ask(
+            f"{place} already has {request.existing_files} files. Generate the new app among them?",
+            ["Continue", "Cancel"],
+            False,
+        )
+        if answer != "Continue":
+            return RunOutcome("cancelled", f"Not generating into {place}, which is not empty.")
+    ctx.progress("Specifying")
+    spec = await _specify(ctx, request.description)
+    spec_text = spec_writer.render(spec)
+    repo_text = await workspace_map(ctx)
+    ctx.progress("Designing")
+    arch, _ = await chat_structured(
+        ctx, architect.AGENT, architect.messages(spec_text, repo_text), Architecture
+    )
+    design = architect.render(arch)
+    plan = await _plan(ctx, spec_text, design, repo_text)
+    outcomes = await _run_tasks(ctx, where, plan, design)
+    if outcomes and outcomes[-1].status == "rejected":
+        return _finish(outcomes, plan)
+    await _write_readme(ctx, where, spec_text, design, outcomes)
+    return _finish(outcomes, plan)
+
+
+async def run_implement(ctx: RunContext, request: ImplementRequest) -> RunOutcome:
+    where = ProjectFolder(ctx, "")
+    project = ctx.project
+    repo = await asyncio.to_thread(scan_workspace, project.workspace, project.ignore)
+    focus = list(request.files) or relevant_files(repo, request.description)
+    repo_text = render_map(repo, budget_tokens=MAP_TOKENS, focus=focus)
+    design = "Work in the existing codebase; keep its style, layout and dependencies."
+    if focus:
+        design += "\nFiles most relevant to the request: " + ", ".join(focus)
+    plan = await _plan(ctx, request.description, design, repo_text)
+    return _finish(await _run_tasks(ctx, where, plan, design), plan)
+
+
+async def _specify(ctx: RunContext, description: str) -> Specification:
+    spec, _ = await chat_structured(
+        ctx, spec_writer.AGENT, spec_writer.messages(description), Specification
+    )
+    if not spec.questions:
+        return spec
+    answers: list[tuple[str, str]] = []
+    for question in spec.questions[:3]:
+        answer = await ctx.host.ask(question, [], True)
+        if answer and answer.strip():
+            answers.append((question, answer.strip()))
+    spec, _ = await chat_structured(
+        ctx, spec_writer.AGENT, spec_writer.messages(description, answers), Specification
+    )
+    return spec
+
+
+async def _plan(ctx: RunContext, goal: str, design: str, repo_text: str) -> Plan:
+    ctx.progress("Planning")
+    plan, _ = await chat_structured(
+        ctx, tech_lead.AGENT, tech_lead.messages(goal, design, repo_text), Plan
+    )
+    ctx.progress(f"Planning: {len(plan.tasks)} task{'s' if len(plan.tasks) != 1 else ''}")
+    return plan
+
+
+async def _run_tasks(
+    ctx: RunContext, where: ProjectFolder, plan: Plan, design: str
+) -> list[TaskOutcome]:
+    outcomes: list[TaskOutcome] = []
+    total = len(plan.tasks)
+    for index, task in enumerate(plan.tasks, start=1):
+        repo_text = await workspace_map(ctx, list(task.files))
+        outcome = await run_task(ctx, where, task, f"Task {index}/{total}", design, repo_text)
+        outcomes.append(outcome)
+        if outcome.status == "rejected":
+            break
+    return outcomes
+
+
+async def _write_readme(
+    ctx: RunContext,
+    where: ProjectFolder,
+    spec_text: str,
+    design: str,
+    outcomes: list[TaskOutcome],
+) -> None:
+    files = sorted({f for o in outcomes for f in o.files})
+    if not files:
+        return
+    ctx.progress("Writing the README")
+    rel = where.to_workspace(tech_writer.README)
+    current = await where.read(tech_writer.README)
+    reply = await chat(
+        ctx, tech_writer.AGENT, tech_writer.messages(spec_text, design, files, current)
+    )
+    content = extract_code(reply.text)
+    if not content.strip() or content == current:
+        return
+    if not content.endswith("\n"):
+        content += "\n"
+    change = (
+        FileChange(path=rel, kind="create", content=content)
+        if current is None
+        else FileChange(path=rel, kind="modify", content=content)
+    )
+    change_set = ChangeSet(title="Documentation: README.md", files=[change])
+    decision = await ctx.propose(
+        change_set,
+        {rel: current},
+        agent=tech_writer.AGENT,
+        model=reply.model,
+        tokens=reply.prompt_tokens + reply.completion_tokens,
+    )
+    if decision.verdict == "accepted":
+        outcomes.append(TaskOutcome("accepted", list(decision.applied)))
+
+
+def _finish(outcomes: list[TaskOutcome], plan: Plan) -> RunOutcome:
+    done = [o for o in outcomes if o.status == "accepted"]
+    files = sorted({f for o in done for f in o.files})
+    total = len(plan.tasks)
+    if outcomes and outcomes[-1].status == "rejected":
+        kept = f"; kept {len(done)} accepted step(s)" if done else "; nothing was changed"
+        return RunOutcome("rejected", f"{outcomes[-1].message}{kept}.")
+    summary = f"Done: {len(done)} step(s) accepted for {total} task(s), {len(files)} file(s)."
+    return RunOutcome("succeeded", summary)

@@ -1,0 +1,253 @@
+"""One task of a plan: developer → code writers (in parallel) → reviewer → the user's review.
+
+A rejection with feedback sends the task back to the developer with it; every
+loop has a bound, and reaching one ends the task with a message saying which.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from samokoder.agents.file_writer import WrittenFile, write_file
+from samokoder.agents.llm_gateway import chat_structured
+from samokoder.agents.roles import developer, reviewer
+from samokoder.agents.runs import RunContext
+from samokoder.agents.schemas import FileStep, Review, Task, TaskSteps
+from samokoder.agents.steps import current_state
+from samokoder.errors import OutsideWorkspaceError, SamokoderError, StaleProposalError
+from samokoder.workspace.changeset import ChangeSet, FileChange
+
+REJECTION_ROUNDS = 2  # extra attempts after a rejection with feedback
+REVIEW_ROUNDS = 2  # times the reviewer may send a change back
+PATH_ROUNDS = 2  # times the developer may be told its paths are refused
+CONTEXT_CHARS = 60_000  # of existing files shown to the developer
+
+
+@dataclass(frozen=True)
+class ProjectFolder:
+    """The folder a run works in; the model names paths relative to it."""
+
+    ctx: RunContext
+    folder: str  # workspace-relative, "" for the workspace root
+
+    def to_workspace(self, path: str) -> str:
+        """Confined workspace-relative path for a path the model named."""
+        clean = path.strip().strip("`").removeprefix("./")
+        if PurePosixPath(clean).is_absolute():
+            raise OutsideWorkspaceError(path, "absolute paths are not allowed; use relative ones")
+        joined = f"{self.folder}/{clean}" if self.folder else clean
+        rel = self.ctx.project.workspace.relative(joined)
+        if self.folder and not (rel == self.folder or rel.startswith(self.folder + "/")):
+            raise OutsideWorkspaceError(path, f"it leads outside the project folder {self.folder}")
+        return rel
+
+    async def read(self, path: str) -> str | None:
+        state = await current_state(self.ctx.project, self.ctx.host, self.to_workspace(path))
+        return state.text
+
+
+@dataclass
+class TaskOutcome:
+    status: str  # accepted | rejected | unchanged
+    files: list[str] = field(default_factory=list)
+    message: str = ""
+
+
+async def run_task(
+    ctx: RunContext, where: ProjectFolder, task: Task, label: str, design: str, repo_text: str
+) -> TaskOutcome:
+    feedback: str | None = None
+    for _ in range(REJECTION_ROUNDS + 1):
+        ctx.progress(f"{label}: planning files")
+        steps = await _plan_files(ctx, where, task, design, repo_text, feedback)
+        currents = {s.path: await where.read(s.path) for s in steps.files}
+        notes = (
+            f"The user rejected the previous attempt at this task:\n{feedback}"
+            if feedback
+            else None
+        )
+        written = await _write_all(ctx, task, steps, design, currents, label, user_notes=notes)
+        written = await _review(ctx, task, steps, design, currents, written, label)
+        change_set, bases, tokens, model = _change_set(where, task, label, currents, written)
+        if change_set is None:
+            return TaskOutcome("unchanged", message=f"{label}: nothing to change.")
+        decision = await ctx.propose(
+            change_set, bases, agent="developer", model=model, tokens=tokens
+        )
+        if decision.verdict == "accepted":
+            return TaskOutcome("accepted", list(decision.applied))
+        if decision.verdict == "stale":
+            raise StaleProposalError(f"{label}: files changed while it was reviewed.", [])
+        if decision.verdict != "rejected" or not decision.feedback:
+            return TaskOutcome("rejected", message=f"{label} was rejected.")
+        feedback = decision.feedback
+    return TaskOutcome(
+        "rejected", message=f"{label}: stopped after {REJECTION_ROUNDS + 1} rejected attempts."
+    )
+
+
+async def _plan_files(
+    ctx: RunContext,
+    where: ProjectFolder,
+    task: Task,
+    design: str,
+    repo_text: str,
+    feedback: str | None,
+) -> TaskSteps:
+    contents: dict[str, str] = {}
+    budget = CONTEXT_CHARS
+    for path in task.files:
+        try:
+            text = await where.read(path)
+        except SamokoderError:
+            continue
+        if text is not None and len(text) <= budget:
+            contents[path] = text
+            budget -= len(text)
+    messages = developer.messages(task, design, repo_text, contents, feedback)
+    for _ in range(PATH_ROUNDS + 1):
+        steps, _reply = await chat_structured(ctx, developer.AGENT, messages, TaskSteps)
+        refused = []
+        for step in steps.files:
+            try:
+                rel = where.to_workspace(step.path)
+                if ctx.project.is_secret(rel):
+                    refused.append(f"{step.path}: secret-looking or ignored files are not written")
+            except SamokoderError as exc:
+                refused.append(exc.message)
+        if not refused:
+            return steps
+        messages = [
+            *messages,
+            {"role": "assistant", "content": steps.model_dump_json()},
+            {
+                "role": "user",
+                "content": "These paths are refused:\n"
+                + "\n".join(refused)
+                + "\nAnswer again with paths inside the project folder.",
+            },
+        ]
+    raise SamokoderError(f"The developer kept naming refused paths: {'; '.join(refused)}")
+
+
+def _layers(files: list[FileStep]) -> list[list[FileStep]]:
+    """Files grouped so each group depends only on earlier groups (cycles are broken)."""
+    remaining = {f.path: f for f in files}
+    done: set[str] = set()
+    layers = []
+    while remaining:
+        ready = [
+            f
+            for f in remaining.values()
+            if all(d in done or d not in remaining for d in f.depends_on)
+        ]
+        if not ready:  # a cycle: take the rest in order
+            ready = list(remaining.values())
+        layers.append(ready)
+        for f in ready:
+            done.add(f.path)
+            del remaining[f.path]
+    return layers
+
+
+async def _write_all(
+    ctx: RunContext,
+    task: Task,
+    steps: TaskSteps,
+    design: str,
+    currents: dict[str, str | None],
+    label: str,
+    only: set[str] | None = None,
+    review: Review | None = None,
+    previous: dict[str, WrittenFile] | None = None,
+    user_notes: str | None = None,
+) -> dict[str, WrittenFile]:
+    written: dict[str, WrittenFile] = dict(previous or {})
+    gate = asyncio.Semaphore(ctx.settings.max_parallel)
+    total = len(steps.files) if only is None else len(only)
+    counter = 0
+
+    async def one(step: FileStep) -> None:
+        nonlocal counter
+        async with gate:
+            counter += 1
+            ctx.progress(f"{label}: writing {step.path} ({counter}/{total})")
+            neighbours = {
+                d: w.content
+                for d in step.depends_on
+                if (w := written.get(d)) is not None and w.content is not None
+            }
+            notes = reviewer.notes_for(review, step.path) if review else user_notes
+            written[step.path] = await write_file(
+                ctx, task, step, design, currents.get(step.path), neighbours, notes
+            )
+
+    for layer in _layers(list(steps.files)):
+        todo = [s for s in layer if only is None or s.path in only]
+        await asyncio.gather(*(one(s) for s in todo))
+    return written
+
+
+async def _review(
+    ctx: RunContext,
+    task: Task,
+    steps: TaskSteps,
+    design: str,
+    currents: dict[str, str | None],
+    written: dict[str, WrittenFile],
+    label: str,
+) -> dict[str, WrittenFile]:
+    for _ in range(REVIEW_ROUNDS):
+        ctx.progress(f"{label}: reviewing")
+        changes = {p: (currents.get(p), w.content) for p, w in written.items()}
+        verdict, _reply = await chat_structured(
+            ctx, reviewer.AGENT, reviewer.messages(task, changes), Review
+        )
+        flagged = {i.path for i in verdict.issues} & set(written)
+        if verdict.approved or not flagged:
+            return written
+        written = await _write_all(
+            ctx,
+            task,
+            steps,
+            design,
+            currents,
+            label,
+            only=flagged,
+            review=verdict,
+            previous=written,
+        )
+    return written
+
+
+def _change_set(
+    where: ProjectFolder,
+    task: Task,
+    label: str,
+    currents: dict[str, str | None],
+    written: dict[str, WrittenFile],
+) -> tuple[ChangeSet | None, dict[str, str | None], int, str]:
+    files: list[FileChange] = []
+    bases: dict[str, str | None] = {}
+    tokens = 0
+    model = ""
+    for path, w in written.items():
+        tokens += w.tokens
+        model = model or w.model
+        before = currents.get(path)
+        if w.content == before:
+            continue
+        rel = where.to_workspace(path)
+        bases[rel] = before
+        if w.content is None:
+            files.append(FileChange(path=rel, kind="delete"))
+        else:
+            if before is None:
+                files.append(FileChange(path=rel, kind="create", content=w.content))
+            else:
+                files.append(FileChange(path=rel, kind="modify", content=w.content))
+    if not files:
+        return None, bases, tokens, model
+    return ChangeSet(title=f"{label}: {task.title}", files=files), bases, tokens, model

@@ -1,0 +1,423 @@
+"""What a source file holds (language, lines, top-level symbols), for the workspace map.
+
+Parsing uses tree-sitter with one grammar wheel per language (``tree-sitter-python``,
+``tree-sitter-javascript`` ...): those wheels carry their compiled grammar, so
+nothing is fetched at run time. The packages are optional: when one is missing
+(or its grammar does not load) files of that language are listed without
+symbols. Only cheap, stable node walks are used, no queries, so grammar updates
+rarely break extraction. Thread-safe: languages are shared, parsers are not.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import os
+import re
+import stat
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import PurePosixPath
+from typing import Any, NamedTuple
+
+logger = logging.getLogger(__name__)
+
+MAX_SYMBOLS = 200
+"""Symbols kept per file; a generated file with thousands of functions adds noise."""
+BINARY_SNIFF_BYTES = 8192
+_CACHE_SIZE = 20_000
+
+_LANGUAGE_BY_SUFFIX = {
+    ".py": "python",
+    ".pyi": "python",
+    ".js": "javascript",
+    ".jsx": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    # Listed with a language but no symbols.
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".hpp": "cpp",
+    ".cs": "csharp",
+    ".rb": "ruby",
+    ".php": "php",
+    ".kt": "kotlin",
+    ".swift": "swift",
+    ".scala": "scala",
+    ".sh": "shell",
+    ".html": "html",
+    ".css": "css",
+    ".scss": "scss",
+    ".vue": "vue",
+    ".svelte": "svelte",
+    ".sql": "sql",
+    ".md": "markdown",
+    ".rst": "rst",
+    ".json": "json",
+    ".toml": "toml",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".xml": "xml",
+}
+_LANGUAGE_BY_NAME = {"Dockerfile": "dockerfile", "Makefile": "make"}
+
+# language -> (grammar module, function returning the grammar pointer)
+_GRAMMARS = {
+    "python": ("tree_sitter_python", "language"),
+    "javascript": ("tree_sitter_javascript", "language"),
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "tsx": ("tree_sitter_typescript", "language_tsx"),
+    "go": ("tree_sitter_go", "language"),
+    "rust": ("tree_sitter_rust", "language"),
+    "java": ("tree_sitter_java", "language"),
+}
+
+_UPPER_CONST = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+_STOPWORD_TEXT = (
+    "the and for with that this from into when then than should must not new all are can "
+    "add use make fix bug file files code test tests run get set main init its has have "
+    "was were will would could also only more less some any each other which what where "
+    "how why who them they their there here but out our your you about like just src lib "
+    "index module package class function method def var let const py js ts go rs java"
+)
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+"""Words too common in task texts or code to say which file is meant."""
+_local = threading.local()
+
+
+def language_for(path: str) -> str | None:
+    """Language name guessed from the file name, or None when unknown."""
+    name = PurePosixPath(path).name
+    if name in _LANGUAGE_BY_NAME:
+        return _LANGUAGE_BY_NAME[name]
+    return _LANGUAGE_BY_SUFFIX.get(PurePosixPath(name).suffix.lower())
+
+
+def has_symbol_support(language: str | None) -> bool:
+    """Whether symbols can be extracted for ``language`` here (its grammar loads)."""
+    return language is not None and _grammar(language) is not None
+
+
+def extract_symbols(language: str | None, source: bytes) -> tuple[str, ...]:
+    """Top-level classes, functions, methods (``Class.method``) and constants.
+
+    Empty for unsupported languages, a missing parser or a parse that fails; the
+    grammars are error-tolerant, so a file with syntax errors still yields what
+    parses.
+    """
+    if language is None or language not in _WALKERS:
+        return ()
+    parser = _parser(language)
+    if parser is None:
+        return ()
+    try:
+        root = parser.parse(source).root_node
+        names: list[str] = []
+        for name in _WALKERS[language](root):
+            if name and name not in names:
+                names.append(name)
+                if len(names) >= MAX_SYMBOLS:
+                    break
+        return tuple(names)
+    except Exception:  # a grammar bug must not break the map
+        logger.debug("symbol extraction failed for a %s file", language, exc_info=True)
+        return ()
+
+
+def identifiers(text: str) -> list[str]:
+    """Identifier-like words of ``text``, in order (``repo_map``, ``RepoMap``, ``the``)."""
+    return _IDENTIFIER.findall(text)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def name_parts(identifier: str) -> frozenset[str]:
+    """Lower-case words of a camelCase or snake_case name, minus short and common ones."""
+    found = {p.lower() for chunk in identifier.split("_") for p in _NAME_PART.findall(chunk)}
+    return frozenset(p for p in found if len(p) >= 3 and p not in STOPWORDS)
+
+
+class FileFacts(NamedTuple):
+    """What a file holds; ``status`` is ``ok`` or why it is not listed."""
+
+    status: str  # ok | too_large | binary | undecodable
+    lines: int
+    language: str | None
+    symbols: tuple[str, ...]
+
+
+class UnreadableFileError(Exception):
+    """The file cannot be opened or read; raised, not returned, so it is never cached."""
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def analyze_file(path: str, rel: str, *, mtime_ns: int, size: int, limit: int) -> FileFacts:
+    """Facts for the file at ``path``, cached by ``(path, mtime_ns, size)``.
+
+    A file with a NUL byte in its first 8 KB is binary; one that is not UTF-8 is
+    undecodable (it could not go into a prompt). Never follows a symlink.
+    """
+    language = language_for(rel)
+    data = _read_no_follow(path, limit)
+    if data is None:
+        return FileFacts("too_large", 0, language, ())
+    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
+        return FileFacts("binary", 0, language, ())
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return FileFacts("undecodable", 0, language, ())
+    lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    return FileFacts("ok", lines, language, extract_symbols(language, data))
+
+
+def _read_no_follow(path: str, limit: int) -> bytes | None:
+    """The file's bytes, None when over ``limit``; refuses a symlink swapped in meanwhile."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise UnreadableFileError(f"{path}: {exc.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnreadableFileError(f"{path}: not a regular file")
+        chunks: list[bytes] = []
+        remaining = limit + 1  # the file may have grown since it was listed
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    except OSError as exc:
+        raise UnreadableFileError(f"{path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    return None if len(data) > limit else data
+
+
+def clear_caches() -> None:
+    """Forget file facts and loaded grammars (tests simulate a missing parser package)."""
+    analyze_file.cache_clear()
+    _grammar.cache_clear()
+    _local.__dict__.clear()
+
+
+@functools.cache
+def _grammar(language: str) -> Any | None:
+    spec = _GRAMMARS.get(language)
+    if spec is None:
+        return None
+    module_name, function_name = spec
+    try:
+        tree_sitter = importlib.import_module("tree_sitter")
+        grammar = importlib.import_module(module_name)
+        return tree_sitter.Language(getattr(grammar, function_name)())
+    except ImportError:
+        logger.info(
+            "no %s parser installed; %s files are listed without symbols", language, language
+        )
+    except Exception:  # an ABI mismatch between tree-sitter and a grammar wheel
+        logger.warning("the %s grammar did not load; no symbols for it", language, exc_info=True)
+    return None
+
+
+def _parser(language: str) -> Any | None:
+    # A tree-sitter Parser must not be shared between threads: one per thread and language.
+    parsers: dict[str, Any] = _local.__dict__.setdefault("parsers", {})
+    if language not in parsers:
+        grammar = _grammar(language)
+        if grammar is None:
+            return None
+        parsers[language] = importlib.import_module("tree_sitter").Parser(grammar)
+    return parsers[language]
+
+
+def _text(node: Any | None) -> str:
+    if node is None or node.text is None:
+        return ""
+    return str(node.text.decode("utf-8", "replace"))
+
+
+def _name(node: Any) -> str:
+    return _text(node.child_by_field_name("name"))
+
+
+def _base_type_name(node: Any | None) -> str:
+    """``Foo`` for ``*Foo[T]``, ``Foo<T>``, ``crate::Foo``, ``&mut Foo``."""
+    while node is not None:
+        if node.type in ("type_identifier", "identifier", "primitive_type"):
+            return _text(node)
+        inner = node.child_by_field_name("name") or node.child_by_field_name("type")
+        if inner is None:
+            named = [c for c in node.named_children if c.type != "lifetime"]
+            inner = named[0] if named else None
+        node = inner
+    return ""
+
+
+def _python(root: Any) -> Iterator[str]:
+    for node in root.named_children:
+        node = _undecorate(node)
+        if node.type == "function_definition":
+            yield _name(node)
+        elif node.type == "class_definition":
+            cls = _name(node)
+            yield cls
+            body = node.child_by_field_name("body")
+            for member in body.named_children if body is not None else ():
+                member = _undecorate(member)
+                if member.type == "function_definition":
+                    yield f"{cls}.{_name(member)}"
+        elif node.type == "expression_statement":
+            for assignment in node.named_children:
+                if assignment.type == "assignment":
+                    target = _text(assignment.child_by_field_name("left"))
+                    if _UPPER_CONST.match(target):
+                        yield target
+
+
+def _undecorate(node: Any) -> Any:
+    if node.type == "decorated_definition":
+        return node.child_by_field_name("definition") or node
+    return node
+
+
+_JS_FUNCTIONS = ("function_declaration", "generator_function_declaration", "function_signature")
+_JS_CLASSES = ("class_declaration", "abstract_class_declaration", "class")
+_JS_TYPES = ("interface_declaration", "type_alias_declaration", "enum_declaration")
+_JS_METHODS = ("method_definition", "abstract_method_signature", "method_signature")
+_JS_FUNCTION_VALUES = ("arrow_function", "function_expression", "function", "class")
+
+
+def _javascript(root: Any) -> Iterator[str]:
+    for node in root.named_children:
+        exported = node.type == "export_statement"
+        if exported:
+            node = node.child_by_field_name("declaration") or node.child_by_field_name("value")
+            if node is None:
+                continue
+        if node.type == "ambient_declaration" and node.named_children:
+            node = node.named_children[0]
+        yield from _javascript_declaration(node, exported=exported)
+
+
+def _javascript_declaration(node: Any, *, exported: bool) -> Iterator[str]:
+    if node.type in _JS_FUNCTIONS or node.type in _JS_TYPES:
+        yield _name(node)
+    elif node.type in _JS_CLASSES:
+        cls = _name(node)
+        yield cls
+        body = node.child_by_field_name("body")
+        for member in body.named_children if body is not None and cls else ():
+            if member.type in _JS_METHODS:
+                yield f"{cls}.{_name(member)}"
+    elif node.type in ("lexical_declaration", "variable_declaration"):
+        for declarator in node.named_children:
+            if declarator.type != "variable_declarator":
+                continue
+            name = declarator.child_by_field_name("name")
+            if name is None or name.type != "identifier":
+                continue  # destructuring patterns are not worth listing
+            value = declarator.child_by_field_name("value")
+            is_function = value is not None and value.type in _JS_FUNCTION_VALUES
+            if exported or is_function or _UPPER_CONST.match(_text(name)):
+                yield _text(name)
+
+
+def _go(root: Any) -> Iterator[str]:
+    for node in root.named_children:
+        if node.type == "function_declaration":
+            yield _name(node)
+        elif node.type == "method_declaration":
+            receiver = node.child_by_field_name("receiver")
+            params = receiver.named_children if receiver is not None else []
+            owner = _base_type_name(params[0].child_by_field_name("type")) if params else ""
+            yield f"{owner}.{_name(node)}" if owner else _name(node)
+        elif node.type == "type_declaration":
+            for spec in node.named_children:
+                if spec.type in ("type_spec", "type_alias"):
+                    yield _name(spec)
+        elif node.type == "const_declaration":
+            for spec in node.named_children:
+                for name in (
+                    spec.children_by_field_name("name") if spec.type == "const_spec" else []
+                ):
+                    if _text(name)[:1].isupper():  # exported constants only
+                        yield _text(name)
+
+
+_RUST_ITEMS = (
+    "function_item",
+    "struct_item",
+    "enum_item",
+    "union_item",
+    "type_item",
+    "const_item",
+    "static_item",
+    "mod_item",
+    "macro_definition",
+)
+
+
+def _rust(root: Any) -> Iterator[str]:
+    for node in root.named_children:
+        if node.type in _RUST_ITEMS:
+            yield _name(node)
+        elif node.type in ("impl_item", "trait_item"):
+            owner = _name(node) if node.type == "trait_item" else ""
+            owner = owner or _base_type_name(node.child_by_field_name("type"))
+            if node.type == "trait_item":
+                yield owner
+            body = node.child_by_field_name("body")
+            for member in body.named_children if body is not None else ():
+                if member.type in ("function_item", "function_signature_item"):
+                    yield f"{owner}.{_name(member)}"
+
+
+_JAVA_TYPES = (
+    "class_declaration",
+    "interface_declaration",
+    "enum_declaration",
+    "record_declaration",
+    "annotation_type_declaration",
+)
+
+
+def _java(root: Any) -> Iterator[str]:
+    for node in root.named_children:
+        if node.type not in _JAVA_TYPES:
+            continue
+        cls = _name(node)
+        yield cls
+        body = node.child_by_field_name("body")
+        members = list(body.named_children) if body is not None else []
+        for member in list(members):
+            if member.type == "enum_body_declarations":
+                members.extend(member.named_children)
+        for member in members:
+            if member.type == "method_declaration":
+                yield f"{cls}.{_name(member)}"
+
+
+_WALKERS: dict[str, Callable[[Any], Iterator[str]]] = {
+    "python": _python,
+    "javascript": _javascript,
+    "typescript": _javascript,
+    "tsx": _javascript,
+    "go": _go,
+    "rust": _rust,
+    "java": _java,
+}

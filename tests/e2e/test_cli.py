@@ -1,0 +1,168 @@
+"""The terminal client end to end: `python -m samokoder.cli …` against a real server.
+
+Each call is a subprocess without a terminal (stdin from /dev/null), the way a
+script runs it; the server it starts talks to the fake provider.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from samokoder.server import commands as server_commands
+from tests.e2e.harness import git, server_env
+from tests.fakes.fake_provider import FakeProvider, Reply
+
+pytestmark = pytest.mark.e2e
+
+NEW_FUNCTION = "def greet(name):\n    return f'hello {name}'\n"
+EDITED = "import os\n\n\ndef greet(name):\n    return f'hello {name}'\n\n\nprint(greet('x'))\n"
+GENERATE_SERVED = hasattr(server_commands, "GENERATE")
+
+
+def cli(
+    root: Path, provider: FakeProvider, tmp: Path, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "samokoder.cli", *args],
+        cwd=root,
+        env=server_env(provider, tmp, **env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def shadow_log(root: Path) -> list[str]:
+    gitdir = root / ".samokoder" / "checkpoints.git"
+    if not gitdir.exists():
+        return []
+    out = subprocess.run(
+        ["git", "--git-dir", str(gitdir), "log", "--format=%s", "refs/heads/checkpoints"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [line for line in out.stdout.splitlines() if line]
+
+
+def as_json(result: subprocess.CompletedProcess[str]) -> Any:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_edit_yes_then_history_usage_undo(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    fake_provider.script(Reply(text=f"```python\n{NEW_FUNCTION}```"))
+    original = (workspace / "app.py").read_text()
+    user_head = git(workspace, "rev-parse", "HEAD")
+
+    edit = cli(
+        workspace,
+        fake_provider,
+        tmp_path,
+        "edit",
+        "app.py",
+        "--lines",
+        "4-5",
+        "-m",
+        "use an f-string",
+        "--yes",
+    )
+    assert edit.returncode == 0, edit.stderr
+    assert (workspace / "app.py").read_text() == EDITED
+    assert shadow_log(workspace) == ["code_monkey: Edit app.py: use an f-string"]
+    assert git(workspace, "rev-parse", "HEAD") == user_head
+    assert "+    return f'hello {name}'" in edit.stdout  # the diff, plain without a terminal
+    assert "Succeeded: Applied the edit to app.py." in edit.stdout
+    assert "\x1b[" not in edit.stdout + edit.stderr  # no colours without a terminal
+    request = fake_provider.requests[-1].body["messages"][-1]["content"]
+    assert "def greet(name):\n    return 'hi ' + name\n" in request  # lines 4-5 selected
+
+    history = as_json(cli(workspace, fake_provider, tmp_path, "history", "--json"))
+    assert [(s["kind"], s["summary"]) for s in history["steps"]] == [
+        ("apply", "Edit app.py: use an f-string")
+    ]
+    assert history["steps"][0]["files"] == [{"path": "app.py", "change": "modify"}]
+
+    usage = as_json(cli(workspace, fake_provider, tmp_path, "usage", "--json"))
+    assert usage["total"]["requests"] == 1
+    assert [m["model"] for m in usage["byModel"]] == ["openai/fake-model"]
+
+    undo = cli(workspace, fake_provider, tmp_path, "undo")
+    assert undo.returncode == 0, undo.stderr
+    assert "app.py" in undo.stdout
+    assert (workspace / "app.py").read_text() == original
+    assert len(shadow_log(workspace)) == 2
+
+
+def test_without_terminal_the_proposal_is_rejected(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    fake_provider.script(Reply(text=f"```python\n{NEW_FUNCTION}```"))
+    original = (workspace / "app.py").read_text()
+    result = cli(
+        workspace, fake_provider, tmp_path, "edit", "app.py", "--lines", "4-5", "-m", "f-string"
+    )
+    assert result.returncode == 3, result.stderr
+    assert "pass --yes to accept" in result.stderr
+    assert "Rejected" in result.stdout
+    assert "+    return f'hello {name}'" in result.stdout  # shown, not applied
+    assert (workspace / "app.py").read_text() == original
+    assert shadow_log(workspace) == []
+
+
+def test_errors_map_to_exit_codes(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    outside = tmp_path / "elsewhere.py"
+    outside.write_text("x = 1\n")
+    bad_path = cli(
+        workspace, fake_provider, tmp_path, "edit", str(outside), "--lines", "1-1", "-m", "x"
+    )
+    assert bad_path.returncode == 1
+    assert (
+        "elsewhere.py" in bad_path.stderr and "not inside any workspace folder" in bad_path.stderr
+    )
+
+    no_model = cli(
+        workspace,
+        fake_provider,
+        tmp_path,
+        "edit",
+        "app.py",
+        "--lines",
+        "4-5",
+        "-m",
+        "x",
+        "--yes",
+        SAMOKODER_MODEL="",
+    )
+    assert no_model.returncode == 5
+    assert "No model configured" in no_model.stderr
+
+    nothing = cli(workspace, fake_provider, tmp_path, "undo")
+    assert nothing.returncode == 1
+    assert "Nothing to undo" in nothing.stderr
+
+    usage = cli(workspace, fake_provider, tmp_path, "edit", "app.py", "--lines", "4-5")
+    assert usage.returncode == 2  # no terminal to ask for the instruction
+    assert "--instruction" in usage.stderr
+    assert fake_provider.requests == []
+
+
+@pytest.mark.skipif(GENERATE_SERVED, reason="the server runs generate now")
+def test_generate_not_available_yet(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    result = cli(workspace, fake_provider, tmp_path, "generate", "a", "todo", "app", "--yes")
+    assert result.returncode == 2
+    assert "not available in this server version" in result.stderr

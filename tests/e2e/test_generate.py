@@ -1,0 +1,144 @@
+"""generate and implement end to end with a scripted agent team."""
+
+from __future__ import annotations
+
+import pytest
+from pygls.exceptions import JsonRpcException
+
+from tests.e2e.harness import Editor
+from tests.e2e.scripted_team import GREETER_FILES, greeter_team
+
+
+async def accept_next(editor: Editor, run_id: str, count: int) -> dict[str, object]:
+    proposal = await editor.wait_until(
+        lambda: [p for p in editor.proposals if p["runId"] == run_id][count:]
+    )
+    return proposal[0]  # type: ignore[no-any-return]
+
+
+async def test_generate_app_in_two_tasks_then_undo_twice(editor: Editor) -> None:
+    editor.provider.responder = greeter_team()
+    run = await editor.command(
+        "samokoder.generate", {"description": "a command line greeter", "folder": "app"}
+    )
+    run_id = run["runId"]
+    app = editor.root / "app"
+
+    first = await accept_next(editor, run_id, 0)
+    assert first["title"] == "Task 1/2: Core module"
+    assert {f["path"] for f in first["files"]} == {
+        "app/greeter/__init__.py",
+        "app/greeter/core.py",
+        "app/tests/test_core.py",
+    }
+    assert not app.exists()  # nothing is written before the user accepts
+    await editor.command("samokoder.review.accept", {"proposalId": first["proposalId"]})
+    second = await accept_next(editor, run_id, 1)
+    assert second["title"] == "Task 2/2: Command line entry point"
+    await editor.command("samokoder.review.accept", {"proposalId": second["proposalId"]})
+    readme = await accept_next(editor, run_id, 2)
+    assert readme["title"] == "Documentation: README.md"
+    await editor.command("samokoder.review.reject", {"proposalId": readme["proposalId"]})
+
+    finished = await editor.finished_run(run_id)
+    assert finished["status"] == "succeeded", finished
+    assert len(finished["steps"]) == 2
+    for path, content in GREETER_FILES.items():
+        assert (app / path).read_text() == content
+    assert not (app / "README.md").exists()
+    assert editor.shadow_log() == [
+        "developer: Task 2/2: Command line entry point",
+        "developer: Task 1/2: Core module",
+    ]
+
+    await editor.command("samokoder.undo", {})
+    assert not (app / "greeter/__main__.py").exists()
+    assert (app / "greeter/core.py").exists()
+    await editor.command("samokoder.undo", {})
+    assert not app.exists() or not any(app.rglob("*"))
+
+
+async def test_generate_bad_input(editor: Editor) -> None:
+    for args, expected in [
+        ({"description": "   "}, "'description' is required"),
+        ({}, "'description' is required"),
+        ({"description": "x", "folder": "../elsewhere"}, "refused path"),
+        ({"description": "x", "folder": ".git"}, ".git"),
+        ({"description": "x", "folder": "app.py"}, "is a file"),
+    ]:
+        with pytest.raises(JsonRpcException, match=expected):
+            await editor.command("samokoder.generate", args)
+    assert editor.provider.requests == []
+
+
+async def test_generate_into_non_empty_folder_asks_first(editor: Editor) -> None:
+    editor.provider.responder = greeter_team()
+    editor.answers.append("Cancel")
+    run = await editor.command("samokoder.generate", {"description": "a greeter"})
+    finished = await editor.finished_run(run["runId"])
+    assert finished["status"] == "cancelled"
+    assert "not empty" in finished["summary"]
+    assert editor.asks and "already has" in editor.asks[0]["question"]
+    assert editor.provider.requests == []
+
+
+def implement_team(seen: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
+    """One task changing app.py with a search/replace block."""
+    import json
+
+    from tests.fakes.fake_provider import Reply
+
+    def respond(body: dict[str, object]) -> Reply:
+        messages = body["messages"]  # type: ignore[index]
+        system, user = messages[0]["content"], messages[-1]["content"]  # type: ignore[index]
+        seen.append((system, user))
+        if "You are the tech lead" in system:
+            task = {
+                "title": "Greet politely",
+                "description": "greet() says hello instead of hi",
+                "acceptance_criteria": ["greet('x') == 'hello x'"],
+                "files": ["app.py"],
+            }
+            return Reply(text=json.dumps({"tasks": [task]}))
+        if "You are the developer" in system:
+            step = {"path": "app.py", "action": "modify", "instructions": "say hello"}
+            return Reply(text=json.dumps({"files": [step]}))
+        if "You are the code writer" in system:
+            word = "hello" if "rejected" not in " ".join(u for _, u in seen) else "good day"
+            block = (
+                "app.py\n```python\n<<<<<<< SEARCH\n    return 'hi ' + name\n=======\n"
+                f"    return '{word} ' + name\n>>>>>>> REPLACE\n```"
+            )
+            return Reply(text=block)
+        if "You are the reviewer" in system:
+            return Reply(text=json.dumps({"approved": True}))
+        raise AssertionError(system)
+
+    return respond
+
+
+async def test_implement_with_search_replace_and_feedback(editor: Editor) -> None:
+    seen: list[tuple[str, str]] = []
+    editor.provider.responder = implement_team(seen)
+    run = await editor.command(
+        "samokoder.implement", {"description": "greet politely", "files": ["app.py"]}
+    )
+    run_id = run["runId"]
+    first = await accept_next(editor, run_id, 0)
+    assert first["files"] == [{"path": "app.py", "kind": "modify", "additions": 1, "deletions": 1}]
+    view = await editor.client.protocol.send_request_async(
+        "samokoder/proposalFile", {"proposalId": first["proposalId"], "path": "app.py"}
+    )
+    assert "return 'hello ' + name" in view.proposed
+    await editor.command(
+        "samokoder.review.reject",
+        {"proposalId": first["proposalId"], "feedback": "rather say good day"},
+    )
+    second = await accept_next(editor, run_id, 1)
+    developer_prompts = [u for s, u in seen if "You are the developer" in s]
+    assert "rather say good day" in developer_prompts[-1]
+    await editor.command("samokoder.review.accept", {"proposalId": second["proposalId"]})
+    finished = await editor.finished_run(run_id)
+    assert finished["status"] == "succeeded"
+    assert "return 'good day ' + name" in (editor.root / "app.py").read_text()
+    assert "import os" in (editor.root / "app.py").read_text()  # the rest is untouched
