@@ -11,6 +11,7 @@ served it, and the run's cost is the sum of what providers charged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import weakref
@@ -158,7 +159,8 @@ async def _budget_for(ctx: RunContext) -> RunBudget | None:
     total = usage.get("total")
     spent = total.get("costUsd", 0.0) if isinstance(total, dict) else 0.0
     budget = _budgets.setdefault(ctx.run_id, RunBudget(limit, float(spent)))
-    weakref.finalize(ctx, _budgets.pop, ctx.run_id, None)
+    with contextlib.suppress(TypeError):  # forgotten with the run
+        weakref.finalize(ctx, _budgets.pop, ctx.run_id, None)
     return budget
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import subprocess
 import sys
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from samokoder.client.jsonrpc import ConnectionLost, JsonRpcConnection, RpcError
 
@@ -50,14 +52,19 @@ class ServerProcess:
         cls, env: dict[str, str] | None = None, echo: Callable[[str], None] | None = None
     ) -> ServerProcess:
         """Start the server; `echo` receives its stderr lines as they come (--verbose)."""
+        detach: dict[str, Any]
+        if sys.platform == "win32":
+            detach = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+        else:
+            detach = {"start_new_session": True}
         process = await asyncio.create_subprocess_exec(
             *server_command(echo is not None),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=env if env is not None else dict(os.environ),
-            start_new_session=True,
             limit=STREAM_LIMIT,
+            **detach,
         )
         assert process.stdin is not None and process.stdout is not None
         connection = JsonRpcConnection(process.stdout, process.stdin)

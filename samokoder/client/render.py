@@ -33,7 +33,9 @@ KIND_STYLES = {"create": "green", "modify": "yellow", "delete": "red"}
 def make_console(file: TextIO | None = None, *, stderr: bool = False) -> Console:
     """A console that colours only a terminal (rich also honours NO_COLOR/FORCE_COLOR)."""
     stream = file if file is not None else (sys.stderr if stderr else sys.stdout)
-    return Console(file=stream, highlight=False, emoji=False)
+    console = Console(file=stream, highlight=False, emoji=False)
+    console.soft_wrap = not console.is_terminal  # a log or a pipe gets whole lines
+    return console
 
 
 def print_json(console: Console, data: Any) -> None:

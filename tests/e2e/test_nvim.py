@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import API_KEY, MODEL, server_env
+from tests.e2e.scripted_team import GREETER_FILES, GREETER_TASKS, greeter_team
 from tests.fakes.fake_provider import FakeProvider, Reply
 
 REPO = Path(__file__).resolve().parents[2]
@@ -102,9 +103,11 @@ def run_nvim(
     return result
 
 
+@pytest.mark.parametrize("registration", ["enable", "start"])
 def test_edit_review_accept_undo_reject(
-    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path, registration: str
 ) -> None:
+    """The whole review loop; `start` takes the vim.lsp.start path that Neovim 0.10 uses."""
     fake_provider.script(
         Reply(text=fenced(NEW_FUNCTION)),
         Reply(text=fenced("def greet(name):\n    return 'HI ' + name\n")),
@@ -112,7 +115,12 @@ def test_edit_review_accept_undo_reject(
         Reply(text=fenced(NEW_FUNCTION), first_token_delay=30),  # cancelled before it answers
     )
     r = run_nvim(
-        "edit_review.lua", fake_provider, tmp_path, workspace, file=str(workspace / "app.py")
+        "edit_review.lua",
+        fake_provider,
+        tmp_path,
+        workspace,
+        file=str(workspace / "app.py"),
+        registration=registration,
     )
 
     assert r["original"] == ORIGINAL
@@ -180,10 +188,43 @@ def test_checkhealth(workspace: Path, fake_provider: FakeProvider, tmp_path: Pat
 
     registered = re.search(r"OK Neovim \d+\.\d+\.\d+: the server is (.*)", report)
     assert registered is not None
-    assert registered[1] in ("registered with vim.lsp.config/vim.lsp.enable", "started with vim.lsp.start")
+    assert registered[1] in (
+        "registered with vim.lsp.config/vim.lsp.enable",
+        "started with vim.lsp.start",
+    )
     assert f"`{' '.join(SERVER_CMD)} --help` runs: usage: samokoder serve" in report
     assert f"model {MODEL} (from $SAMOKODER_MODEL)" in report
     assert "apiKeys.openai" in report and "$OPENAI_API_KEY" in report
     assert "git found" in report
     assert API_KEY not in report and secret not in report
     assert "ERROR" not in report
+
+
+def test_generate_multi_file_review(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    fake_provider.responder = greeter_team()
+    r = run_nvim(
+        "generate_review.lua", fake_provider, tmp_path, workspace, file=str(workspace / "app.py")
+    )
+
+    assert r["finished"]["status"] == "succeeded", r["finished"]
+    assert r["proposals"] == len(r["reviews"]) >= 2
+    first = r["reviews"][0]
+    listed = [line.split()[-3] for line in first["first"]["files"]]
+    assert sorted(listed) == sorted(f"app/{p}" for p in GREETER_TASKS[0]["files"])
+    # A created file: nothing on the left, its content on the right; ]f moves to the next.
+    assert first["first"]["files"][0].startswith("> A ")
+    assert first["first"]["current"] == [""]  # an empty buffer
+    shown = first["first"]["winbar"].removeprefix("Proposed: ")
+    assert first["first"]["proposed"] == GREETER_FILES[shown.removeprefix("app/")].splitlines()
+    assert first["second"]["files"][1].startswith("> A ")
+    second_shown = first["second"]["winbar"].removeprefix("Proposed: ")
+    assert second_shown != shown
+    assert (
+        first["second"]["proposed"] == GREETER_FILES[second_shown.removeprefix("app/")].splitlines()
+    )
+    assert r["tabs"] == 1
+
+    for path, content in GREETER_FILES.items():  # accepted: written to disk by the server
+        assert (workspace / "app" / path).read_text() == content

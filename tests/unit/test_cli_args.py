@@ -43,7 +43,12 @@ def test_parse_lines(value: str, expected: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("5-4", "END is before START"), ("0-3", "counts from 1"), ("a-b", "START-END"), ("", "START-END")],
+    [
+        ("5-4", "END is before START"),
+        ("0-3", "counts from 1"),
+        ("a-b", "START-END"),
+        ("", "START-END"),
+    ],
 )
 def test_parse_lines_refuses(value: str, message: str) -> None:
     with pytest.raises(SelectionError, match=message):

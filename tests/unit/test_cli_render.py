@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from rich.console import Console
 
 from samokoder.client.render import (
     ProgressView,
     diff_renderable,
     history_table,
+    make_console,
     print_json,
     print_proposal,
     print_run_finished,
@@ -32,6 +34,13 @@ PROPOSAL = {
 GREEN, RED = "\x1b[92", "\x1b[91"  # rich's ansi_dark theme: bright green / bright red
 
 
+@pytest.fixture(autouse=True)
+def no_forced_colour(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rich treats any stream as a terminal when these are set."""
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def terminal(width: int = 100) -> tuple[Console, io.StringIO]:
     buffer = io.StringIO()
     console = Console(
@@ -41,8 +50,12 @@ def terminal(width: int = 100) -> tuple[Console, io.StringIO]:
 
 
 def plain(width: int = 40) -> tuple[Console, io.StringIO]:
+    """A console as the CLI makes it for a pipe."""
     buffer = io.StringIO()
-    return Console(file=buffer, width=width, highlight=False), buffer
+    console = make_console(buffer)
+    console.width = width
+    assert not console.is_terminal
+    return console, buffer
 
 
 def test_diff_is_coloured_on_a_terminal() -> None:

@@ -184,9 +184,7 @@ export class ClientHost implements ServerApi, vscode.Disposable {
       middleware: {
         executeCommand: (command, args) => this.hooks.executeCommand(command, args),
         workspace: {
-          configuration: configurationMiddleware(() =>
-            serverSettings(this.keys.current()),
-          ) as never,
+          configuration: configurationMiddleware(() => serverSettings(this.keys.current())),
         },
       },
     };

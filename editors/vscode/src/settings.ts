@@ -9,6 +9,11 @@
  * read from or written to settings.json.
  */
 import * as vscode from "vscode";
+import type {
+  ConfigurationItem,
+  ConfigurationRequest,
+  LSPAny,
+} from "vscode-languageclient/node";
 import { CONFIG_SECTION } from "./protocol";
 
 /** Settings sent to the server, by their camelCase wire name. */
@@ -74,37 +79,25 @@ export function serverLaunch(config: ConfigurationReader): ServerLaunch {
   };
 }
 
-interface ConfigurationItem {
-  section?: string;
-  scopeUri?: string;
-}
-
-type ConfigurationNext = (
-  params: { items: ConfigurationItem[] },
-  token: vscode.CancellationToken,
-) => unknown;
-
 /**
  * `workspace.configuration` middleware: answers the `samokoder` section with
  * the wire settings (the raw configuration would carry `review: "auto"` and
  * empty strings the server would take as values); other sections go on to
  * the default handler.
  */
-export function configurationMiddleware(settings: () => WireSettings) {
-  return async (
-    params: { items: ConfigurationItem[] },
-    token: vscode.CancellationToken,
-    next: ConfigurationNext,
-  ): Promise<unknown> => {
-    const ours = (item: ConfigurationItem): boolean =>
-      item.section === CONFIG_SECTION || (item.section ?? "").startsWith(`${CONFIG_SECTION}.`);
-    const answer = (item: ConfigurationItem): unknown => {
-      const all = settings();
-      if (item.section === CONFIG_SECTION) {
-        return all;
-      }
-      return all[(item.section ?? "").slice(CONFIG_SECTION.length + 1)] ?? null;
-    };
+export function configurationMiddleware(
+  settings: () => WireSettings,
+): ConfigurationRequest.MiddlewareSignature {
+  const ours = (item: ConfigurationItem): boolean =>
+    item.section === CONFIG_SECTION || (item.section ?? "").startsWith(`${CONFIG_SECTION}.`);
+  const answer = (item: ConfigurationItem): LSPAny => {
+    const all = settings();
+    if (item.section === CONFIG_SECTION) {
+      return all;
+    }
+    return all[(item.section ?? "").slice(CONFIG_SECTION.length + 1)] ?? null;
+  };
+  return async (params, token, next) => {
     if (params.items.every(ours)) {
       return params.items.map(answer);
     }

@@ -44,6 +44,9 @@ local function wait_finished(n)
 end
 
 T.run(function()
+  if T.params.registration == "start" then
+    vim.lsp.enable = nil -- take the Neovim 0.10 path: a FileType autocmd and vim.lsp.start
+  end
   require("samokoder").setup({ cmd = T.params.cmd })
   vim.cmd.edit(vim.fn.fnameescape(T.params.file))
   local buf = vim.api.nvim_get_current_buf()

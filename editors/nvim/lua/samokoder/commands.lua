@@ -70,22 +70,31 @@ function M.edit(opts)
   start_run(client, "samokoder.editSelection", argument, "edit", bufnr)
 end
 
-function M.generate(opts)
+--- Start samokoder.generate / samokoder.implement; prompts for a missing description.
+--- @param command string
+--- @param argument table {description?, folder?} or {description?, files?}
+function M.start(command, argument)
   local client = lsp.client()
-  if client then
-    description_or_prompt(opts.args, "Describe the application: ", function(text)
-      start_run(client, "samokoder.generate", { description = text }, "generate")
-    end)
+  if not client then
+    return
   end
+  local what = command == "samokoder.generate" and "the application" or "the feature"
+  description_or_prompt(argument.description or "", "Describe " .. what .. ": ", function(text)
+    local arg = vim.tbl_extend("force", argument, { description = text })
+    start_run(client, command, arg, command:match("%.(%w+)$"))
+  end)
+end
+
+function M.generate(opts)
+  M.start("samokoder.generate", { description = opts.args })
 end
 
 function M.implement(opts)
-  local client = lsp.client()
-  if client then
-    description_or_prompt(opts.args, "Describe the feature: ", function(text)
-      start_run(client, "samokoder.implement", { description = text }, "implement")
-    end)
+  local argument = { description = opts.args }
+  if opts.bang and vim.api.nvim_buf_get_name(0) ~= "" then
+    argument.files = { vim.uri_from_bufnr(0) } -- :SamokoderImplement! starts from this file
   end
+  M.start("samokoder.implement", argument)
 end
 
 function M.accept(opts)
@@ -248,7 +257,11 @@ function M.create()
     vim.api.nvim_create_user_command(name, fn, spec)
   end
   cmd("SamokoderGenerate", M.generate, { nargs = "*", desc = "Samokoder: generate an app" })
-  cmd("SamokoderImplement", M.implement, { nargs = "*", desc = "Samokoder: implement a feature" })
+  cmd("SamokoderImplement", M.implement, {
+    nargs = "*",
+    bang = true,
+    desc = "Samokoder: implement a feature (! starts from the current file)",
+  })
   cmd("SamokoderEdit", M.edit, { nargs = "*", range = true, desc = "Samokoder: edit the lines" })
   cmd("SamokoderAccept", M.accept, {
     nargs = "*",

@@ -33,6 +33,20 @@ function M.setup(user)
   require("samokoder.lsp").register(options, settings, handlers())
 end
 
+--- Generate an application: {description, folder?} (folder: workspace-relative, absolute or a
+--- file:// URI; default the workspace root). Prompts when description is missing.
+--- @param args table|nil
+function M.generate(args)
+  require("samokoder.commands").start("samokoder.generate", args or {})
+end
+
+--- Implement a feature: {description, files?} (files: workspace paths or file:// URIs the
+--- agents start from). Prompts when description is missing.
+--- @param args table|nil
+function M.implement(args)
+  require("samokoder.commands").start("samokoder.implement", args or {})
+end
+
 --- The latest progress line of a running run ("" when idle), for a statusline.
 --- @return string
 function M.status()

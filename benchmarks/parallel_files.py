@@ -1,0 +1,102 @@
+"""Parallel speed-up of writing a task's files (issue 4 goal: >= 8x).
+
+Ten independent new files, each one code-writer call to the fake provider with
+300 ms latency, written by the real task runner through litellm, with
+maxParallel 1 and then 10 in the same run.
+
+    uv run python benchmarks/parallel_files.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from samokoder.agents.host import FileEdit, OpenDocument, ProposalNotice  # noqa: E402
+from samokoder.agents.project import Project  # noqa: E402
+from samokoder.agents.review import ProposalBook  # noqa: E402
+from samokoder.agents.runs import RunContext  # noqa: E402
+from samokoder.agents.schemas import FileStep, Task, TaskSteps  # noqa: E402
+from samokoder.agents.task_runner import _write_all  # noqa: E402
+from samokoder.llm.runtime import load_litellm  # noqa: E402
+from samokoder.settings import Settings  # noqa: E402
+from samokoder.store.rows import RunRow  # noqa: E402
+from tests.fakes.fake_provider import FakeProvider, Reply  # noqa: E402
+
+FILES = 10
+LATENCY = 0.3
+ROUNDS = 3
+
+
+class QuietHost:
+    def open_document(self, uri: str) -> OpenDocument | None:
+        return None
+
+    async def run_started(self, run_id: str, title: str) -> None: ...
+
+    def progress(self, run_id: str, message: str, percentage: int | None = None) -> None: ...
+
+    async def ask(self, question: str, choices: list[str], free_text: bool) -> str | None:
+        return None
+
+    async def propose(self, notice: ProposalNotice) -> None: ...
+
+    async def apply_edit(self, label: str, edits: list[FileEdit], needs_confirmation: bool) -> bool:
+        return True
+
+    async def run_finished(self, payload: dict[str, Any]) -> None: ...
+
+    def log(self, message: str, *, error: bool = False) -> None: ...
+
+
+async def write_files(project: Project, fake: FakeProvider, parallel: int) -> float:
+    settings = Settings(
+        model="openai/fake-model",
+        api_base=fake.base_url,
+        api_keys={"openai": "sk-bench-0123456789"},
+        max_parallel=parallel,
+        cache=False,  # every call must reach the provider
+    )
+    run_id = f"r-bench-{parallel}-{time.monotonic_ns()}"
+    project.store.create_run(RunRow(run_id, "bench", "", "running", "", None, time.time(), None))
+    ctx = RunContext(run_id, "bench", project, settings, QuietHost(), ProposalBook(), "off")
+    steps = TaskSteps(
+        files=[FileStep(path=f"pkg/mod{i}.py", action="create") for i in range(FILES)]
+    )
+    task = Task(title="ten modules", description="write ten independent modules")
+    started = time.perf_counter()
+    written = await _write_all(ctx, task, steps, "design", {}, "bench")
+    elapsed = time.perf_counter() - started
+    assert len(written) == FILES and all(w.content for w in written.values())
+    return elapsed
+
+
+async def main() -> None:
+    load_litellm()
+    with tempfile.TemporaryDirectory() as tmp, FakeProvider() as fake:
+        fake.responder = lambda body: Reply(text="```python\nX = 1\n```", first_token_delay=LATENCY)
+        project = Project.open(Path(tmp), "shadow")
+        await write_files(project, fake, FILES)  # warm-up: connections, litellm internals
+        serial, parallel = [], []
+        for _ in range(ROUNDS):
+            serial.append(await write_files(project, fake, 1))
+            parallel.append(await write_files(project, fake, FILES))
+        project.close()
+    s, p = statistics.median(serial), statistics.median(parallel)
+    print(
+        f"{FILES} independent files, {LATENCY * 1000:.0f} ms provider latency, median of {ROUNDS}"
+    )
+    print(f"  maxParallel 1    {s * 1000:8.0f} ms")
+    print(f"  maxParallel {FILES:<3d} {p * 1000:8.0f} ms")
+    print(f"  speed-up         {s / p:8.1f}x   goal >= 8x: {'ok' if s / p >= 8 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
