@@ -19,16 +19,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from samokoder.agents.host import FileEdit, OpenDocument, ProposalNotice  # noqa: E402
-from samokoder.agents.project import Project  # noqa: E402
-from samokoder.agents.review import ProposalBook  # noqa: E402
-from samokoder.agents.runs import RunContext  # noqa: E402
-from samokoder.agents.schemas import FileStep, Task, TaskSteps  # noqa: E402
-from samokoder.agents.task_runner import _write_all  # noqa: E402
-from samokoder.llm.runtime import load_litellm  # noqa: E402
-from samokoder.settings import Settings  # noqa: E402
-from samokoder.store.rows import RunRow  # noqa: E402
-from tests.fakes.fake_provider import FakeProvider, Reply  # noqa: E402
+from samokoder.agents.host import FileEdit, OpenDocument, ProposalNotice
+from samokoder.agents.project import Project
+from samokoder.agents.review import ProposalBook
+from samokoder.agents.runs import RunContext
+from samokoder.agents.schemas import FileStep, Task, TaskSteps
+from samokoder.agents.task_runner import _write_all
+from samokoder.llm.runtime import load_litellm
+from samokoder.settings import Settings
+from samokoder.store.rows import RunRow
+from tests.fakes.fake_provider import FakeProvider, Reply
 
 FILES = 10
 LATENCY = 0.3

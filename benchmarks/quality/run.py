@@ -5,8 +5,8 @@ Each task in tasks/ has a description (task.json) and tests of its own
 `samokoder.generate` with review off, copies the hidden tests in, runs pytest,
 and prints pass rate, tokens, cost and time per task.
 
-    uv run python benchmarks/quality/run.py              # the configured model (SAMOKODER_MODEL, keys)
-    uv run python benchmarks/quality/run.py --scripted   # scripted replies from each task's solution.json
+    uv run python benchmarks/quality/run.py             # the configured model and keys
+    uv run python benchmarks/quality/run.py --scripted  # replay each task's solution.json
 
 With --scripted the model is the fake provider replaying a known solution: it
 exercises the harness and the pipeline, not a model.
@@ -65,7 +65,7 @@ async def run_task(task_dir: Path, env: dict[str, str], work: Path) -> Result:
     spec = json.loads((task_dir / "task.json").read_text())
     folder = work / task_dir.name
     folder.mkdir()
-    subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
+    await asyncio.to_thread(subprocess.run, ["git", "init", "-q"], cwd=folder, check=True)
     client = await LspClient.spawn(
         python_argv("-m", "samokoder.cli", "serve"),
         env=env,
@@ -100,7 +100,8 @@ async def run_task(task_dir: Path, env: dict[str, str], work: Path) -> Result:
     tokens = int(usage.get("promptTokens", 0)) + int(usage.get("completionTokens", 0))
     cost = float(usage.get("costUsd", 0.0))
     shutil.copy(task_dir / spec["test"], folder / spec["test"])
-    test = subprocess.run(
+    test = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", spec["test"]],
         cwd=folder,
         capture_output=True,
