@@ -8,10 +8,12 @@ Progress names the role and the task; every bound reached says what was kept.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 
 from samokoder.agents.llm_gateway import chat, chat_structured
 from samokoder.agents.roles import architect, spec_writer, tech_lead, tech_writer
+from samokoder.agents.run_record import RunRecord
 from samokoder.agents.runs import RunContext, RunOutcome
 from samokoder.agents.schemas import Architecture, Plan, Specification
 from samokoder.agents.selection_reply import extract_code
@@ -41,10 +43,14 @@ async def workspace_map(ctx: RunContext, focus: list[str] | None = None) -> str:
     return render_map(repo, budget_tokens=MAP_TOKENS, focus=focus or [])
 
 
-async def run_generate(ctx: RunContext, request: GenerateRequest) -> RunOutcome:
+async def run_generate(
+    ctx: RunContext, request: GenerateRequest, saved: dict[str, str] | None = None
+) -> RunOutcome:
     where = ProjectFolder(ctx, request.folder)
+    record = RunRecord(ctx, saved)
+    await record.start(json.dumps({"kind": "generate", **asdict(request)}))
     place = request.folder or "the workspace folder"
-    if request.existing_files:
+    if request.existing_files and not record.resumed:
         answer = await ctx.host.ask(
             f"{place} already has {request.existing_files} files. Generate the new app among them?",
             ["Continue", "Cancel"],
@@ -52,25 +58,38 @@ async def run_generate(ctx: RunContext, request: GenerateRequest) -> RunOutcome:
         )
         if answer != "Continue":
             return RunOutcome("cancelled", f"Not generating into {place}, which is not empty.")
-    ctx.progress("Specifying")
-    spec = await _specify(ctx, request.description)
-    spec_text = spec_writer.render(spec)
+
+    async def specify() -> str:
+        ctx.progress("Specifying")
+        return spec_writer.render(await _specify(ctx, request.description))
+
+    spec_text = await record.stage("spec", specify)
     repo_text = await workspace_map(ctx)
-    ctx.progress("Designing")
-    arch, _ = await chat_structured(
-        ctx, architect.AGENT, architect.messages(spec_text, repo_text), Architecture
-    )
-    design = architect.render(arch)
-    plan = await _plan(ctx, spec_text, design, repo_text)
-    outcomes = await _run_tasks(ctx, where, plan, design)
+
+    async def design_it() -> str:
+        ctx.progress("Designing")
+        arch, _ = await chat_structured(
+            ctx, architect.AGENT, architect.messages(spec_text, repo_text), Architecture
+        )
+        return architect.render(arch)
+
+    design = await record.stage("design", design_it)
+    plan = await _plan(ctx, record, spec_text, design, repo_text)
+    outcomes = await _run_tasks(ctx, record, where, plan, design)
     if outcomes and outcomes[-1].status == "rejected":
-        return _finish(outcomes, plan)
-    await _write_readme(ctx, where, spec_text, design, outcomes)
-    return _finish(outcomes, plan)
+        return _finish(outcomes, plan, record)
+    if "readme" not in record.saved:
+        await _write_readme(ctx, where, spec_text, design, outcomes)
+        await record.put("readme", "done")
+    return _finish(outcomes, plan, record)
 
 
-async def run_implement(ctx: RunContext, request: ImplementRequest) -> RunOutcome:
+async def run_implement(
+    ctx: RunContext, request: ImplementRequest, saved: dict[str, str] | None = None
+) -> RunOutcome:
     where = ProjectFolder(ctx, "")
+    record = RunRecord(ctx, saved)
+    await record.start(json.dumps({"kind": "implement", **asdict(request)}))
     project = ctx.project
     repo = await asyncio.to_thread(scan_workspace, project.workspace, project.ignore)
     focus = list(request.files) or relevant_files(repo, request.description)
@@ -78,8 +97,8 @@ async def run_implement(ctx: RunContext, request: ImplementRequest) -> RunOutcom
     design = "Work in the existing codebase; keep its style, layout and dependencies."
     if focus:
         design += "\nFiles most relevant to the request: " + ", ".join(focus)
-    plan = await _plan(ctx, request.description, design, repo_text)
-    return _finish(await _run_tasks(ctx, where, plan, design), plan)
+    plan = await _plan(ctx, record, request.description, design, repo_text)
+    return _finish(await _run_tasks(ctx, record, where, plan, design), plan, record)
 
 
 async def _specify(ctx: RunContext, description: str) -> Specification:
@@ -99,26 +118,34 @@ async def _specify(ctx: RunContext, description: str) -> Specification:
     return spec
 
 
-async def _plan(ctx: RunContext, goal: str, design: str, repo_text: str) -> Plan:
-    ctx.progress("Planning")
-    plan, _ = await chat_structured(
-        ctx, tech_lead.AGENT, tech_lead.messages(goal, design, repo_text), Plan
-    )
+async def _plan(ctx: RunContext, record: RunRecord, goal: str, design: str, repo_text: str) -> Plan:
+    async def make() -> str:
+        ctx.progress("Planning")
+        plan, _ = await chat_structured(
+            ctx, tech_lead.AGENT, tech_lead.messages(goal, design, repo_text), Plan
+        )
+        return plan.model_dump_json()
+
+    plan = Plan.model_validate_json(await record.stage("plan", make))
     ctx.progress(f"Planning: {len(plan.tasks)} task{'s' if len(plan.tasks) != 1 else ''}")
     return plan
 
 
 async def _run_tasks(
-    ctx: RunContext, where: ProjectFolder, plan: Plan, design: str
+    ctx: RunContext, record: RunRecord, where: ProjectFolder, plan: Plan, design: str
 ) -> list[TaskOutcome]:
     outcomes: list[TaskOutcome] = []
     total = len(plan.tasks)
     for index, task in enumerate(plan.tasks, start=1):
+        if record.task_done(index):
+            continue
         repo_text = await workspace_map(ctx, list(task.files))
         outcome = await run_task(ctx, where, task, f"Task {index}/{total}", design, repo_text)
         outcomes.append(outcome)
         if outcome.status == "rejected":
             break
+        if outcome.status == "accepted":
+            await record.mark_task(index)
     return outcomes
 
 
@@ -160,12 +187,17 @@ async def _write_readme(
         outcomes.append(TaskOutcome("accepted", list(decision.applied)))
 
 
-def _finish(outcomes: list[TaskOutcome], plan: Plan) -> RunOutcome:
+def _finish(outcomes: list[TaskOutcome], plan: Plan, record: RunRecord) -> RunOutcome:
     done = [o for o in outcomes if o.status == "accepted"]
     files = sorted({f for o in done for f in o.files})
     total = len(plan.tasks)
+    resumed = (
+        f" (resumed; {record.tasks_before} task(s) were accepted before)" if record.resumed else ""
+    )
     if outcomes and outcomes[-1].status == "rejected":
         kept = f"; kept {len(done)} accepted step(s)" if done else "; nothing was changed"
         return RunOutcome("rejected", f"{outcomes[-1].message}{kept}.")
-    summary = f"Done: {len(done)} step(s) accepted for {total} task(s), {len(files)} file(s)."
+    summary = (
+        f"Done: {len(done)} step(s) accepted for {total} task(s), {len(files)} file(s){resumed}."
+    )
     return RunOutcome("succeeded", summary)

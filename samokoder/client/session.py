@@ -174,8 +174,8 @@ class Session:
                 raise
             except RpcError as error:
                 return self.report_error(error, what)
-            run_id = str(started.get("runId")) if isinstance(started, dict) else ""
-            if not run_id:
+            run_id = started.get("runId") if isinstance(started, dict) else None
+            if not isinstance(run_id, str) or not run_id:
                 self.err.print(f"The server answered {name} without a run id.", style="red")
                 return ExitCode.FAILED
             return await self._follow(run_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from samokoder.server.errors import rpc_errors
 EDIT_SELECTION = "samokoder.editSelection"
 GENERATE = "samokoder.generate"
 IMPLEMENT = "samokoder.implement"
+RESUME = "samokoder.resume"
 CANCEL = "samokoder.cancel"
 UNDO = "samokoder.undo"
 REDO = "samokoder.redo"
@@ -44,6 +46,11 @@ def register(server: SamokoderServer) -> None:
     @rpc_errors
     async def implement(ls: SamokoderServer, *args: Any) -> dict[str, Any]:
         return await start_implement(ls, one_object(args, IMPLEMENT, "{description, files?}"))
+
+    @server.command(RESUME)
+    @rpc_errors
+    async def resume(ls: SamokoderServer, *args: Any) -> dict[str, Any]:
+        return await start_resume(ls, require_str(one_object(args, RESUME, "{runId}"), "runId"))
 
     @server.command(CANCEL)
     @rpc_errors
@@ -249,3 +256,51 @@ def _require_model(settings: Any) -> None:
 
     if not settings.model_for("developer"):
         raise NoModelConfiguredError(NO_MODEL)
+
+
+async def start_resume(ls: SamokoderServer, run_id: str) -> dict[str, Any]:
+    from samokoder.agents.pipeline import (
+        GenerateRequest,
+        ImplementRequest,
+        run_generate,
+        run_implement,
+    )
+    from samokoder.agents.runs import RunBody
+    from samokoder.errors import InvalidArgumentError, NotFoundError
+
+    services = await ls.services()
+    settings = await ls.settings()
+    project = await ls.project_for()
+    row = await asyncio.to_thread(project.store.get_run, run_id)
+    if row is None:
+        raise NotFoundError(f"No run {run_id!r} in this workspace.")
+    if run_id in services.runs.active() or row.status in ("running", "awaiting_review"):
+        raise InvalidArgumentError(f"Run {run_id} is still going; cancel it before resuming.")
+    if row.status == "succeeded":
+        raise InvalidArgumentError(f"Run {run_id} finished; there is nothing to resume.")
+    saved = await asyncio.to_thread(project.store.artifacts, run_id)
+    if "request" not in saved:
+        raise InvalidArgumentError(
+            f"Run {run_id} ({row.kind}) cannot be resumed: only generate and implement runs "
+            "save their progress."
+        )
+    request = json.loads(saved["request"])
+    _require_model(settings)
+    body: RunBody
+    if request.get("kind") == "generate":
+        gen = GenerateRequest(request["description"], request["folder"], request["existing_files"])
+        body = lambda ctx: run_generate(ctx, gen, saved)  # noqa: E731
+    else:
+        imp = ImplementRequest(request["description"], tuple(request.get("files", ())))
+        body = lambda ctx: run_implement(ctx, imp, saved)  # noqa: E731
+    new_id = await services.runs.start(
+        kind=row.kind,
+        title=f"Samokoder: resuming {row.kind}",
+        description=row.description,
+        project=project,
+        settings=settings,
+        host=services.host,
+        review_mode=ls.review_mode(settings),
+        body=body,
+    )
+    return {"runId": new_id, "resumes": run_id}

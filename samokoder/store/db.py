@@ -138,6 +138,16 @@ class Store:
             row = conn.execute(schema.SELECT_RUN, (run_id,)).fetchone()
         return None if row is None else RunRow(*row)
 
+    def put_artifact(self, run_id: str, name: str, body: str) -> None:
+        """Record (or replace) something a run settled, e.g. its plan."""
+        with self._write() as conn:
+            _require(conn, "run", run_id)
+            conn.execute(schema.PUT_ARTIFACT, (run_id, name, body, self._clock()))
+
+    def artifacts(self, run_id: str) -> dict[str, str]:
+        with self._read() as conn:
+            return dict(conn.execute(schema.SELECT_ARTIFACTS, (run_id,)).fetchall())
+
     def mark_interrupted(self) -> list[str]:
         """Mark runs a previous server process left live as interrupted; return their ids.
 

@@ -92,7 +92,19 @@ CREATE TABLE llm_requests (
 CREATE INDEX llm_requests_by_run ON llm_requests(run_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# What a generate/implement run has settled (request, spec, design, plan, tasks done),
+# so an interrupted run can be resumed from its last accepted step.
+_V2 = """
+CREATE TABLE run_artifacts (
+    run_id      TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    created_at  REAL NOT NULL,
+    PRIMARY KEY (run_id, name)
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Statements the store runs against the current schema, spelled out in full (no string
@@ -139,6 +151,12 @@ SELECT_RUN_LLM_REQUESTS = (
     "cache_hit, retries, error_class, created_at FROM llm_requests WHERE run_id = ? "
     "ORDER BY id DESC LIMIT ?"
 )
+PUT_ARTIFACT = (
+    "INSERT INTO run_artifacts (run_id, name, body, created_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (run_id, name) DO UPDATE SET body = excluded.body, "
+    "created_at = excluded.created_at"
+)
+SELECT_ARTIFACTS = "SELECT name, body FROM run_artifacts WHERE run_id = ? ORDER BY created_at"
 # One row per (run, agent, model), in the order each group first appeared; folded in Python.
 USAGE = (
     "SELECT run_id, agent, model, SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_usd), "

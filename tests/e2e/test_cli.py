@@ -7,22 +7,23 @@ script runs it; the server it starts talks to the fake provider.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from samokoder.server import commands as server_commands
 from tests.e2e.harness import git, server_env
+from tests.e2e.scripted_team import GREETER_FILES, greeter_team
 from tests.fakes.fake_provider import FakeProvider, Reply
 
 pytestmark = pytest.mark.e2e
 
 NEW_FUNCTION = "def greet(name):\n    return f'hello {name}'\n"
 EDITED = "import os\n\n\ndef greet(name):\n    return f'hello {name}'\n\n\nprint(greet('x'))\n"
-GENERATE_SERVED = hasattr(server_commands, "GENERATE")
 
 
 def cli(
@@ -159,10 +160,53 @@ def test_errors_map_to_exit_codes(
     assert fake_provider.requests == []
 
 
-@pytest.mark.skipif(GENERATE_SERVED, reason="the server runs generate now")
-def test_generate_not_available_yet(
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
+def test_ctrl_c_cancels_the_run(
     workspace: Path, fake_provider: FakeProvider, tmp_path: Path
 ) -> None:
-    result = cli(workspace, fake_provider, tmp_path, "generate", "a", "todo", "app", "--yes")
-    assert result.returncode == 2
-    assert "not available in this server version" in result.stderr
+    fake_provider.script(Reply(text=f"```python\n{NEW_FUNCTION}```", first_token_delay=30))
+    original = (workspace / "app.py").read_text()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "samokoder.cli", "edit", "app.py", "--lines", "4-5", "-m", "x"],
+        cwd=workspace,
+        env=server_env(fake_provider, tmp_path),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not fake_provider.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert fake_provider.requests, "the run never called the model"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 4, err
+    assert "Cancelling" in err
+    assert "Cancelled" in out
+    assert (workspace / "app.py").read_text() == original
+    assert shadow_log(workspace) == []
+
+
+def test_generate_with_yes_builds_the_app(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    fake_provider.responder = greeter_team()
+    result = cli(
+        workspace,
+        fake_provider,
+        tmp_path,
+        "generate",
+        "a command line greeter",
+        "--folder",
+        "app",
+        "--yes",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for path, content in GREETER_FILES.items():
+        assert (workspace / "app" / path).read_text() == content
+    assert "Succeeded" in result.stdout
+    assert shadow_log(workspace)[-1] == "developer: Task 1/2: Core module"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pygls.exceptions import JsonRpcException
 
-from tests.e2e.harness import Editor
+from tests.e2e.harness import Editor, start_editor, stop_editor
 from tests.e2e.scripted_team import GREETER_FILES, greeter_team
+from tests.fakes.fake_provider import FakeProvider
 
 
 async def accept_next(editor: Editor, run_id: str, count: int) -> dict[str, object]:
@@ -142,3 +145,48 @@ async def test_implement_with_search_replace_and_feedback(editor: Editor) -> Non
     assert finished["status"] == "succeeded"
     assert "return 'good day ' + name" in (editor.root / "app.py").read_text()
     assert "import os" in (editor.root / "app.py").read_text()  # the rest is untouched
+
+
+async def test_resume_after_server_crash_skips_accepted_work(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    seen: list[tuple[str, str]] = []
+    fake_provider.responder = greeter_team(seen)
+    ed = await start_editor(workspace, fake_provider, tmp_path, "vscode")
+    try:
+        run = await ed.command("samokoder.generate", {"description": "greeter", "folder": "app"})
+        first = await accept_next(ed, run["runId"], 0)
+        await ed.command("samokoder.review.accept", {"proposalId": first["proposalId"]})
+        await accept_next(ed, run["runId"], 1)  # task 2 waits for review: now the crash
+        server = ed.client._server
+        assert server is not None
+        server.kill()
+        await server.wait()
+    finally:
+        await ed.client.stop()
+    assert (workspace / "app/greeter/core.py").exists()
+    assert not (workspace / "app/greeter/__main__.py").exists()
+
+    seen.clear()
+    ed = await start_editor(workspace, fake_provider, tmp_path, "vscode")
+    try:
+        with pytest.raises(JsonRpcException, match="No run"):
+            await ed.command("samokoder.resume", {"runId": "r-missing"})
+        resumed = await ed.command("samokoder.resume", {"runId": run["runId"]})
+        assert resumed["resumes"] == run["runId"]
+        task2 = await accept_next(ed, resumed["runId"], 0)
+        assert task2["title"] == "Task 2/2: Command line entry point"
+        await ed.command("samokoder.review.accept", {"proposalId": task2["proposalId"]})
+        readme = await accept_next(ed, resumed["runId"], 1)
+        await ed.command("samokoder.review.accept", {"proposalId": readme["proposalId"]})
+        finished = await ed.finished_run(resumed["runId"])
+        assert finished["status"] == "succeeded"
+        assert "resumed; 1 task(s) were accepted before" in finished["summary"]
+        roles = {role for role, _ in seen}
+        assert roles.isdisjoint({"spec writer", "architect", "tech lead"}), roles
+        assert (workspace / "app/greeter/__main__.py").exists()
+        assert len(ed.shadow_log()) == 3
+        with pytest.raises(JsonRpcException, match="nothing to resume"):
+            await ed.command("samokoder.resume", {"runId": resumed["runId"]})
+    finally:
+        await stop_editor(ed)

@@ -168,9 +168,12 @@ def test_edit_review_accept_undo_reject(
     assert any(m.startswith("Samokoder: undone: app.py") for m in messages)
     undo_error = next(n for n in r["notifications"] if "samokoder.undo:" in n["msg"])
     assert "Nothing to undo" in undo_error["msg"] and undo_error["level"] == ERROR
-    assert r["planned"] == [
+    assert r["sent"] == [
         {"command": "samokoder.generate", "argument": {"description": "a todo app"}},
-        {"command": "samokoder.implement", "argument": {"description": "dark mode"}},
+        {
+            "command": "samokoder.implement",
+            "argument": {"description": "dark mode", "files": [(workspace / "app.py").as_uri()]},
+        },
     ]
     usage = next(m for m in messages if m.startswith("Samokoder: usage\n"))
     assert "total:" in usage and "openai/fake-model" in usage

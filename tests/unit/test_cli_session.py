@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from samokoder.client import apply
+from samokoder.client.exitcodes import ExitCode
 from samokoder.client.jsonrpc import ConnectionLost, JsonRpcConnection, RpcError, encode
 from samokoder.client.prompts import Prompter, Verdict
 from samokoder.client.render import make_console
@@ -147,6 +148,20 @@ async def test_configuration_answers_the_samokoder_section(tmp_path: Path) -> No
     session = Session(SessionOptions(tmp_path, {"model": "m"}), console, console)
     answer = session._on_configuration({"items": [{"section": "samokoder"}, {"section": "python"}]})
     assert answer == [{"model": "m"}, None]
+
+
+def test_unknown_command_is_reported_as_not_available(tmp_path: Path) -> None:
+    buffer = io.StringIO()
+    console = make_console(buffer)
+    session = Session(SessionOptions(tmp_path), console, console)
+    unknown = RpcError("Invalid Params: Command name 'samokoder.explain' is not defined", -32602)
+    assert session.report_error(unknown, "explain") == ExitCode.USAGE
+    assert "samokoder explain is not available in this server version" in buffer.getvalue()
+    refused = RpcError("refused path '/etc/x': it is not inside any workspace folder", -32602)
+    assert session.report_error(refused, "edit") == ExitCode.FAILED
+    assert buffer.getvalue().endswith(
+        "refused path '/etc/x': it is not inside any workspace folder\n"
+    )
 
 
 # -- prompts ---------------------------------------------------------------------------

@@ -131,7 +131,7 @@ def test_every_foreign_key_column_is_indexed(store: Store) -> None:
             for fk in conn.execute(f"PRAGMA foreign_key_list({table})").fetchall():
                 assert fk[3] in indexed, f"{table}.{fk[3]} has no index"
                 checked += 1
-        assert checked == 6
+        assert checked == 7
         assert "created_at" in _leading_index_columns(conn, "steps")
     finally:
         conn.close()
@@ -635,3 +635,14 @@ def test_two_stores_on_one_file_share_writes(tmp_path: Path) -> None:
             for future in futures:
                 future.result()
         assert len(one.step_chain()) == len(two.step_chain()) == 100
+
+
+def test_run_artifacts_round_trip_and_replace(store: Store) -> None:
+    store.create_run(RunRow("r-art", "generate", "d", "running", "", None, 1.0, None))
+    store.put_artifact("r-art", "plan", '{"tasks": []}')
+    store.put_artifact("r-art", "task:1", "accepted")
+    store.put_artifact("r-art", "plan", '{"tasks": [1]}')
+    assert store.artifacts("r-art") == {"plan": '{"tasks": [1]}', "task:1": "accepted"}
+    assert store.artifacts("r-other") == {}
+    with pytest.raises(NotFoundError):
+        store.put_artifact("ghost", "plan", "{}")

@@ -62,7 +62,8 @@ export class RunTracker implements vscode.Disposable {
 
 export function formatCost(usd: number | undefined): string {
   const value = typeof usd === "number" && Number.isFinite(usd) ? usd : 0;
-  return value >= 1 || value === 0 ? `$${value.toFixed(2)}` : `$${value.toFixed(4)}`;
+  // Cents once there are any; small runs need the fraction of a cent to show at all.
+  return value >= 0.01 || value === 0 ? `$${value.toFixed(2)}` : `$${value.toFixed(4)}`;
 }
 
 export function formatUsage(usage: Usage | undefined): string {

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { SamokoderCapabilities } from "../src/client";
+import { activate } from "../src/extension";
 import { Command } from "../src/ids";
 import { SERVER_COMMAND_IDS } from "../src/protocol";
 import { prepare, settle, start, stop, type FakeContext } from "./helpers";
@@ -104,8 +105,8 @@ describe("command registration", () => {
 describe("a server that is missing or fails", () => {
   it("says how to install it when the command is not found, and starts no client", async () => {
     ctx = prepare(["/ws/app"], { "samokoder.server.command": "samokoder-not-installed-anywhere" });
-    const { ext } = await start(ctx).catch(() => ({ ext: undefined }));
-    void ext;
+    const ext = await activate(ctx as never);
+    expect(await ext.started).toBe(false);
     await settle();
     expect(created).toHaveLength(0);
     const message = String(window.showErrorMessage.mock.calls[0][0]);
@@ -120,7 +121,7 @@ describe("a server that is missing or fails", () => {
   it("reports a server that exits at start with the reason and the settings to check", async () => {
     ctx = prepare();
     script.startError = new Error("Pending response rejected since connection got disposed");
-    const activated = await import("../src/extension").then((m) => m.activate(ctx as never));
+    const activated = await activate(ctx as never);
     expect(await activated.started).toBe(false);
     await settle();
     const message = String(window.showErrorMessage.mock.calls[0][0]);

@@ -3,7 +3,7 @@ import { Command } from "../src/ids";
 import { formatCost, runFinishedMessage } from "../src/runs";
 import { start, stop, settle, type FakeContext } from "./helpers";
 import { defaultRespond, script } from "./mocks/languageclient";
-import { commands, executedWith, fake, statusItem, window } from "./mocks/vscode";
+import { commands, fake, statusItem, window } from "./mocks/vscode";
 
 let ctx: FakeContext | undefined;
 afterEach(async () => {
@@ -117,12 +117,5 @@ describe("progress and cancel", () => {
     await commands.executeCommand(Command.cancel);
     expect(started.client.commandsSent().filter((c) => c.command === "samokoder.cancel")).toEqual([]);
     expect(window.showInformationMessage).toHaveBeenCalledWith("Samokoder: no run is in progress.");
-  });
-
-  it("progress itself is left to the language client ($/progress with its cancel button)", async () => {
-    const started = await start();
-    ctx = started.ctx;
-    expect(started.client.requestHandlers.has("window/workDoneProgress/create")).toBe(false);
-    expect(executedWith("vscode.diff")).toEqual([]);
   });
 });

@@ -26,6 +26,14 @@ function T.wait(what, ms, predicate)
   end
 end
 
+local started = vim.uv.now()
+T.result.timeline = {}
+
+--- Record how long the script has run when it reaches `name` (read when a test is slow).
+function T.mark(name)
+  table.insert(T.result.timeline, { name, vim.uv.now() - started })
+end
+
 --- Notifications whose text contains `needle`.
 function T.notified(needle)
   local found = {}
@@ -52,6 +60,7 @@ end
 --- Run the test body, write the result file and quit Neovim whatever happens.
 function T.run(body)
   local ok, err = xpcall(body, debug.traceback)
+  T.mark("done")
   if not ok then
     T.result.error = tostring(err)
     T.result.messages = vim.split(vim.fn.execute("messages"), "\n", { plain = true })

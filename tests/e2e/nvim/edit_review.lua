@@ -1,5 +1,5 @@
 -- Edit a selection, review it in a diff tab, accept, undo; then the ask / reject path,
--- cancel, errors, the planned commands, history and usage. Driven by tests/e2e/test_nvim.py.
+-- cancel, errors, what generate/implement send, history and usage. Driven by tests/e2e/test_nvim.py.
 local T = dofile(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)) .. "/common.lua")
 local R = T.result
 
@@ -120,16 +120,16 @@ T.run(function()
   T.wait("the undo error", 10000, function()
     return #T.notified("samokoder.undo:") > 0
   end)
-  -- The planned commands send their description (recorded here, not sent: whether the
-  -- server has them yet must not change this test).
+  -- What :SamokoderGenerate and :SamokoderImplement! send (recorded, not sent: their runs
+  -- are test_generate_multi_file_review's business).
   local lsp = require("samokoder.lsp")
   local execute = lsp.execute
-  R.planned = {}
+  R.sent = {}
   lsp.execute = function(_, command, argument)
-    R.planned[#R.planned + 1] = { command = command, argument = argument }
+    R.sent[#R.sent + 1] = { command = command, argument = argument }
   end
   vim.cmd("SamokoderGenerate a todo app")
-  vim.cmd("SamokoderImplement dark mode")
+  vim.cmd("SamokoderImplement! dark mode")
   lsp.execute = execute
 
   -- 7. History in a scratch split, usage through vim.notify.

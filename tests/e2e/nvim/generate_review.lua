@@ -39,6 +39,7 @@ T.run(function()
     local client = vim.lsp.get_clients({ name = "samokoder", bufnr = 0 })[1]
     return client ~= nil and client.initialized == true
   end)
+  T.mark("attached")
   require("samokoder").generate({ description = "a command line greeter", folder = "app" })
 
   local book = require("samokoder.review").proposals
@@ -57,6 +58,7 @@ T.run(function()
       break
     end
     last = shown_proposal()
+    T.mark("proposal")
     local review = { first = review_state() }
     if #review.first.files > 1 then
       vim.cmd("normal ]f") -- next file, with the review key

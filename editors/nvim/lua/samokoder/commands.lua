@@ -273,8 +273,16 @@ function M.create()
   cmd("SamokoderUndo", M.undo, { desc = "Samokoder: undo the last step" })
   cmd("SamokoderRedo", M.redo, { desc = "Samokoder: redo the last undone step" })
   cmd("SamokoderHistory", M.history, { nargs = "?", desc = "Samokoder: list steps" })
-  cmd("SamokoderUsage", M.usage, { nargs = "?", complete = complete_runs, desc = "Samokoder: usage" })
-  cmd("SamokoderCancel", M.cancel, { nargs = "?", complete = complete_runs, desc = "Samokoder: cancel a run" })
+  cmd(
+    "SamokoderUsage",
+    M.usage,
+    { nargs = "?", complete = complete_runs, desc = "Samokoder: usage" }
+  )
+  cmd(
+    "SamokoderCancel",
+    M.cancel,
+    { nargs = "?", complete = complete_runs, desc = "Samokoder: cancel a run" }
+  )
 end
 
 return M
