@@ -13,7 +13,10 @@ local deadline = vim.uv.now() + (T.params.budget_ms or 40000)
 -- Record notifications (and still echo them, so :messages shows them on failure).
 local original_notify = vim.notify
 vim.notify = function(msg, level, opts)
-  table.insert(T.result.notifications, { msg = tostring(msg), level = level or vim.log.levels.INFO })
+  table.insert(
+    T.result.notifications,
+    { msg = tostring(msg), level = level or vim.log.levels.INFO }
+  )
   return original_notify(msg, level, opts)
 end
 

@@ -27,9 +27,14 @@ local function check_nvim()
   local v = vim.version()
   local text = ("%d.%d.%d"):format(v.major, v.minor, v.patch)
   if vim.fn.has("nvim-0.10") ~= 1 then
-    vim.health.error("Neovim " .. text .. " is too old", { "Samokoder needs Neovim 0.10 or newer." })
+    vim.health.error(
+      "Neovim " .. text .. " is too old",
+      { "Samokoder needs Neovim 0.10 or newer." }
+    )
   elseif vim.fn.has("nvim-0.11") == 1 then
-    vim.health.ok("Neovim " .. text .. ": the server is registered with vim.lsp.config/vim.lsp.enable")
+    vim.health.ok(
+      "Neovim " .. text .. ": the server is registered with vim.lsp.config/vim.lsp.enable"
+    )
   else
     vim.health.ok("Neovim " .. text .. ": the server is started with vim.lsp.start")
   end
@@ -136,7 +141,9 @@ local function check_clients()
   end
   local active = vim.tbl_count(require("samokoder.runs").active)
   local pending = vim.tbl_count(require("samokoder.review").proposals)
-  vim.health.info(("%d run(s) in progress, %d proposal(s) waiting for review"):format(active, pending))
+  vim.health.info(
+    ("%d run(s) in progress, %d proposal(s) waiting for review"):format(active, pending)
+  )
 end
 
 function M.check()

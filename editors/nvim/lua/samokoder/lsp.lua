@@ -133,8 +133,7 @@ end
 --- @param quiet boolean|nil
 --- @return table|nil
 function M.client(bufnr, quiet)
-  local found = M.clients({ bufnr = bufnr or vim.api.nvim_get_current_buf() })[1]
-    or M.clients()[1]
+  local found = M.clients({ bufnr = bufnr or vim.api.nvim_get_current_buf() })[1] or M.clients()[1]
   if not found and not quiet then
     M.notify(
       "Samokoder is not running: open a file inside a Git repository (see :checkhealth samokoder).",

@@ -161,7 +161,9 @@ function M.show_file(p, index)
   end
   p.current = index
   local left, right = p.wins.left, p.wins.right
-  if not (left and right and vim.api.nvim_win_is_valid(left) and vim.api.nvim_win_is_valid(right)) then
+  if
+    not (left and right and vim.api.nvim_win_is_valid(left) and vim.api.nvim_win_is_valid(right))
+  then
     return
   end
   local pair = file_buffers(p, index)
