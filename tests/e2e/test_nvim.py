@@ -58,6 +58,11 @@ def fenced(code: str) -> str:
     return f"```python\n{code}```"
 
 
+def vim_path(path: Path) -> str:
+    """A path as an Ex command argument (the clone CI runs in may have spaces in it)."""
+    return str(path).replace("\\", "\\\\").replace(" ", "\\ ")
+
+
 def run_nvim(
     script: str, provider: FakeProvider, tmp_path: Path, cwd: Path, **params: Any
 ) -> dict[str, Any]:
@@ -84,9 +89,9 @@ def run_nvim(
         "-u",
         "NONE",
         "--cmd",
-        f"set rtp+={PLUGIN}",
+        f"set rtp+={vim_path(PLUGIN)}",
         "-c",
-        f"luafile {SCRIPTS / script}",
+        f"luafile {vim_path(SCRIPTS / script)}",
     ]
     proc = subprocess.run(
         command,
@@ -207,10 +212,10 @@ def test_generate_multi_file_review(
     workspace: Path, fake_provider: FakeProvider, tmp_path: Path
 ) -> None:
     fake_provider.responder = greeter_team()
-    r = run_nvim(
-        "generate_review.lua", fake_provider, tmp_path, workspace, file=str(workspace / "app.py")
-    )
+    r = run_nvim("generate_review.lua", fake_provider, tmp_path, workspace)
 
+    assert r["clients_before"] == 0  # no file open: the command started the client
+    assert r["workspace_folders"] == [workspace.resolve().as_uri()]
     assert r["finished"]["status"] == "succeeded", r["finished"]
     assert r["proposals"] == len(r["reviews"]) >= 2
     first = r["reviews"][0]

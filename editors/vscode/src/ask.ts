@@ -38,7 +38,10 @@ export async function answerAsk(
   return { answer: picked.label };
 }
 
-async function typed(question: string, token?: vscode.CancellationToken): Promise<string | undefined> {
+async function typed(
+  question: string,
+  token?: vscode.CancellationToken,
+): Promise<string | undefined> {
   const value = await vscode.window.showInputBox(
     { title: "Samokoder", prompt: question, ignoreFocusOut: true },
     token,

@@ -227,7 +227,10 @@ function reasonOf(error: unknown): string {
 }
 
 /** Tell the user the server stopped, what that cost, and offer a restart. */
-export async function reportCrash(interruptedRuns: number, discardedProposals: number): Promise<void> {
+export async function reportCrash(
+  interruptedRuns: number,
+  discardedProposals: number,
+): Promise<void> {
   const lost: string[] = [];
   if (interruptedRuns > 0) {
     lost.push(`${interruptedRuns} run${interruptedRuns === 1 ? " was" : "s were"} interrupted`);

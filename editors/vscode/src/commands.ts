@@ -92,7 +92,9 @@ export class ServerCommands {
   async generate(): Promise<void> {
     const folders = vscode.workspace.workspaceFolders ?? [];
     if (folders.length === 0) {
-      void vscode.window.showErrorMessage("Samokoder: open a folder first; the app is generated into it.");
+      void vscode.window.showErrorMessage(
+        "Samokoder: open a folder first; the app is generated into it.",
+      );
       return;
     }
     const description = await vscode.window.showInputBox({
@@ -107,15 +109,18 @@ export class ServerCommands {
     const folder =
       folders.length === 1
         ? folders[0]
-        : await vscode.window.showWorkspaceFolderPick({ placeHolder: "Folder to generate the app in" });
+        : await vscode.window.showWorkspaceFolderPick({
+            placeHolder: "Folder to generate the app in",
+          });
     if (folder === undefined) {
       return;
     }
-    await this.startRun(
-      ServerCommand.generate,
-      { description: description.trim(), folder: folder.uri.toString() },
-      folder.uri,
-    );
+    // The server's default is the first folder; another root goes by its URI.
+    const arg =
+      folder.index === 0
+        ? { description: description.trim() }
+        : { description: description.trim(), folder: folder.uri.toString() };
+    await this.startRun(ServerCommand.generate, arg, folder.uri);
   }
 
   async implement(): Promise<void> {
@@ -128,10 +133,8 @@ export class ServerCommands {
     if (!description?.trim()) {
       return;
     }
-    const active = vscode.window.activeTextEditor?.document.uri;
-    const folder =
-      (active ? vscode.workspace.getWorkspaceFolder(active)?.uri : undefined) ??
-      vscode.workspace.workspaceFolders?.[0]?.uri;
+    // The server implements in the first workspace folder; its proposal paths are relative to it.
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     await this.startRun(ServerCommand.implement, { description: description.trim() }, folder);
   }
 
@@ -201,7 +204,12 @@ export class ServerCommands {
     await this.step(ServerCommand.redo, "Redone", Command.undo, "Undo");
   }
 
-  private async step(command: string, done: string, next: string, nextLabel: string): Promise<void> {
+  private async step(
+    command: string,
+    done: string,
+    next: string,
+    nextLabel: string,
+  ): Promise<void> {
     let result: StepResult;
     try {
       result = (await this.server.executeCommand<StepResult>(command, {})) ?? {};

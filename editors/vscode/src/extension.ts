@@ -122,7 +122,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Samoko
   return { host, review, runs, status, keys, started };
 }
 
-async function configurationChanged(e: vscode.ConfigurationChangeEvent, host: ClientHost): Promise<void> {
+async function configurationChanged(
+  e: vscode.ConfigurationChangeEvent,
+  host: ClientHost,
+): Promise<void> {
   if (!e.affectsConfiguration("samokoder")) {
     return;
   }

@@ -5,7 +5,13 @@
 import * as vscode from "vscode";
 import type { ServerApi } from "./client";
 import { showServerError } from "./errors";
-import { ServerCommand, type HistoryStep, type Usage, type UsageResult, type UsageTotals } from "./protocol";
+import {
+  ServerCommand,
+  type HistoryStep,
+  type Usage,
+  type UsageResult,
+  type UsageTotals,
+} from "./protocol";
 import { formatCost } from "./runs";
 
 const KIND_ICONS: Readonly<Record<string, string>> = {
@@ -35,7 +41,9 @@ export function historyItem(step: HistoryStep): vscode.QuickPickItem {
 export async function showHistory(server: ServerApi): Promise<void> {
   let steps: HistoryStep[];
   try {
-    steps = (await server.executeCommand<{ steps?: HistoryStep[] }>(ServerCommand.history, { limit: 50 }))?.steps ?? [];
+    steps =
+      (await server.executeCommand<{ steps?: HistoryStep[] }>(ServerCommand.history, { limit: 50 }))
+        ?.steps ?? [];
   } catch (error) {
     await showServerError(error, "History");
     return;
@@ -46,7 +54,11 @@ export async function showHistory(server: ServerApi): Promise<void> {
   }
   const picked = await vscode.window.showQuickPick(
     steps.map((step) => ({ ...historyItem(step), step })),
-    { title: "Samokoder: history (newest first)", placeHolder: "A step to see its files", matchOnDetail: true },
+    {
+      title: "Samokoder: history (newest first)",
+      placeHolder: "A step to see its files",
+      matchOnDetail: true,
+    },
   );
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const files = (picked?.step.files ?? []).filter((f) => f.change !== "delete");
@@ -56,7 +68,10 @@ export async function showHistory(server: ServerApi): Promise<void> {
   const path =
     files.length === 1
       ? files[0].path
-      : await vscode.window.showQuickPick(files.map((f) => f.path), { placeHolder: "Open which file?" });
+      : await vscode.window.showQuickPick(
+          files.map((f) => f.path),
+          { placeHolder: "Open which file?" },
+        );
   if (path !== undefined) {
     try {
       await vscode.window.showTextDocument(vscode.Uri.joinPath(folder, ...path.split("/")));
@@ -94,7 +109,11 @@ export function usageReport(usage: UsageResult): string {
     "",
     ...table("By model", usage.byModel ?? [], (u) => u.model ?? "?"),
     ...table("By agent", usage.byAgent ?? [], (u) => u.agent ?? "?"),
-    ...table("By run (latest 20)", (usage.byRun ?? []).slice(-20), (u) => u.runId ?? "outside runs"),
+    ...table(
+      "By run (latest 20)",
+      (usage.byRun ?? []).slice(-20),
+      (u) => u.runId ?? "outside runs",
+    ),
   ].join("\n");
 }
 
@@ -110,7 +129,10 @@ export async function fetchUsage(server: ServerApi, show: boolean): Promise<Usag
     return undefined;
   }
   if (show) {
-    const doc = await vscode.workspace.openTextDocument({ content: usageReport(usage), language: "markdown" });
+    const doc = await vscode.workspace.openTextDocument({
+      content: usageReport(usage),
+      language: "markdown",
+    });
     await vscode.window.showTextDocument(doc, { preview: true });
   }
   return usage.total;

@@ -10,41 +10,22 @@
  */
 import * as vscode from "vscode";
 import type { ServerApi } from "./client";
-import { activeProposalUri, closeProposalTabs, diffTarget, fileUri, openDiff, openProposalDiffs } from "./diffs";
+import { closeProposalTabs, diffTarget, openDiff, openProposalDiffs } from "./diffs";
 import { isProposalGone, showServerError } from "./errors";
 import { Command, REVIEW_PENDING_CONTEXT } from "./ids";
-import { ServerCommand, type AcceptResult, type ProposalParams } from "./protocol";
-import { parseProposalUri, type ProposalContentProvider } from "./proposalContent";
+import {
+  PendingProposals,
+  describeProposal,
+  isProposal,
+  plural,
+  type PendingProposal,
+} from "./proposals";
+import { ServerCommand, type AcceptResult } from "./protocol";
+import type { ProposalContentProvider } from "./proposalContent";
 import type { RunTracker } from "./runs";
 
-export interface PendingProposal extends ProposalParams {
-  folder?: vscode.Uri;
-}
-
-export function isProposal(value: unknown): value is ProposalParams {
-  const p = value as ProposalParams;
-  return (
-    typeof p === "object" &&
-    p !== null &&
-    typeof p.proposalId === "string" &&
-    typeof p.runId === "string" &&
-    Array.isArray(p.files) &&
-    p.files.every((f) => typeof f?.path === "string")
-  );
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-export function describeProposal(p: ProposalParams): string {
-  const add = p.files.reduce((sum, f) => sum + (f.additions ?? 0), 0);
-  const del = p.files.reduce((sum, f) => sum + (f.deletions ?? 0), 0);
-  return `${p.title || "a change"}: ${plural(p.files.length, "file")}, +${add} −${del}`;
-}
-
 export class ReviewController implements vscode.Disposable {
-  private readonly pending = new Map<string, PendingProposal>();
+  private readonly pending = new PendingProposals();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
 
@@ -55,11 +36,11 @@ export class ReviewController implements vscode.Disposable {
   ) {}
 
   list(): PendingProposal[] {
-    return [...this.pending.values()];
+    return this.pending.list();
   }
 
   pendingFiles(): number {
-    return this.list().reduce((sum, p) => sum + p.files.length, 0);
+    return this.pending.files();
   }
 
   /** `samokoder/proposal`: remember it, open its diffs, offer the decisions. */
@@ -67,10 +48,11 @@ export class ReviewController implements vscode.Disposable {
     if (!isProposal(params)) {
       return;
     }
-    const folder = this.runs.get(params.runId)?.folder ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+    const folder =
+      this.runs.get(params.runId)?.folder ?? vscode.workspace.workspaceFolders?.[0]?.uri;
     this.runs.started(params.runId, params.title, folder);
     const proposal: PendingProposal = { ...params, folder };
-    this.pending.set(proposal.proposalId, proposal);
+    this.pending.add(proposal);
     this.update();
     await openProposalDiffs(proposal, folder);
     void this.announce(proposal);
@@ -86,14 +68,14 @@ export class ReviewController implements vscode.Disposable {
   /** The server is gone and its proposals with it; returns how many were pending. */
   serverLost(): number {
     const count = this.pending.size;
-    for (const id of [...this.pending.keys()]) {
-      void this.forget(id);
+    for (const p of this.pending.list()) {
+      void this.forget(p.proposalId);
     }
     return count;
   }
 
   async acceptAll(target?: unknown): Promise<void> {
-    const proposalId = await this.resolve(target);
+    const proposalId = await this.pending.choose(target);
     if (proposalId !== undefined) {
       await this.accept(proposalId, undefined);
     }
@@ -105,8 +87,7 @@ export class ReviewController implements vscode.Disposable {
    * accepting a subset discards the rest; the user is told before.
    */
   async acceptFile(target?: unknown): Promise<void> {
-    const uri = target instanceof vscode.Uri ? target : activeProposalUri();
-    const shown = uri !== undefined ? this.fileShownBy(uri) : undefined;
+    const shown = this.pending.fileInFront(target);
     if (shown !== undefined) {
       const proposal = this.pending.get(shown.proposalId);
       const others = (proposal?.files.length ?? 1) - 1;
@@ -124,14 +105,23 @@ export class ReviewController implements vscode.Disposable {
       await this.accept(shown.proposalId, [shown.path]);
       return;
     }
-    const proposalId = await this.resolve(undefined);
+    const proposalId = await this.pending.choose(undefined);
     const proposal = proposalId === undefined ? undefined : this.pending.get(proposalId);
     if (proposal === undefined) {
       return;
     }
     const picked = await vscode.window.showQuickPick(
-      proposal.files.map((f) => ({ label: f.path, description: `${f.kind} +${f.additions} −${f.deletions}`, picked: true })),
-      { title: `Samokoder: accept files of "${proposal.title}"`, placeHolder: "Files to accept; the others are discarded", canPickMany: true, ignoreFocusOut: true },
+      proposal.files.map((f) => ({
+        label: f.path,
+        description: `${f.kind} +${f.additions} −${f.deletions}`,
+        picked: true,
+      })),
+      {
+        title: `Samokoder: accept files of "${proposal.title}"`,
+        placeHolder: "Files to accept; the others are discarded",
+        canPickMany: true,
+        ignoreFocusOut: true,
+      },
     );
     if (picked === undefined || picked.length === 0) {
       return;
@@ -141,13 +131,14 @@ export class ReviewController implements vscode.Disposable {
   }
 
   async reject(target?: unknown): Promise<void> {
-    const proposalId = await this.resolve(target);
+    const proposalId = await this.pending.choose(target);
     if (proposalId === undefined) {
       return;
     }
     const feedback = await vscode.window.showInputBox({
       title: "Samokoder: reject the proposal",
-      prompt: "What should change? The feedback goes back to the model for another attempt. Leave it empty to just reject.",
+      prompt:
+        "What should change? The feedback goes back to the model for another attempt. Leave it empty to just reject.",
       placeHolder: "e.g. keep the public function names; use pathlib",
       ignoreFocusOut: true,
     });
@@ -156,7 +147,10 @@ export class ReviewController implements vscode.Disposable {
     }
     const text = feedback.trim();
     try {
-      await this.server.executeCommand(ServerCommand.reject, text ? { proposalId, feedback: text } : { proposalId });
+      await this.server.executeCommand(
+        ServerCommand.reject,
+        text ? { proposalId, feedback: text } : { proposalId },
+      );
     } catch (error) {
       if (isProposalGone(error)) {
         await this.forget(proposalId);
@@ -166,13 +160,15 @@ export class ReviewController implements vscode.Disposable {
     }
     await this.forget(proposalId);
     void vscode.window.showInformationMessage(
-      text ? "Samokoder: rejected; trying again with your feedback." : "Samokoder: proposal rejected.",
+      text
+        ? "Samokoder: rejected; trying again with your feedback."
+        : "Samokoder: proposal rejected.",
     );
   }
 
   /** The review picker: every file's diff, and the three decisions. */
   async showReview(target?: unknown): Promise<void> {
-    const proposalId = await this.resolve(target);
+    const proposalId = await this.pending.choose(target);
     const proposal = proposalId === undefined ? undefined : this.pending.get(proposalId);
     if (proposal === undefined) {
       return;
@@ -202,10 +198,11 @@ export class ReviewController implements vscode.Disposable {
   private async accept(proposalId: string, files: string[] | undefined): Promise<void> {
     let result: AcceptResult;
     try {
-      result = (await this.server.executeCommand<AcceptResult>(
-        ServerCommand.accept,
-        files === undefined ? { proposalId } : { proposalId, files },
-      )) ?? {};
+      result =
+        (await this.server.executeCommand<AcceptResult>(
+          ServerCommand.accept,
+          files === undefined ? { proposalId } : { proposalId, files },
+        )) ?? {};
     } catch (error) {
       if (isProposalGone(error)) {
         await this.forget(proposalId);
@@ -230,7 +227,10 @@ export class ReviewController implements vscode.Disposable {
     const some = "Accept some…";
     const reject = "Reject…";
     const actions = p.files.length > 1 ? [all, some, reject] : [all, reject];
-    const choice = await vscode.window.showInformationMessage(`Samokoder proposes ${describeProposal(p)}`, ...actions);
+    const choice = await vscode.window.showInformationMessage(
+      `Samokoder proposes ${describeProposal(p)}`,
+      ...actions,
+    );
     if (choice === all) {
       await this.accept(p.proposalId, undefined);
     } else if (choice === some) {
@@ -238,46 +238,6 @@ export class ReviewController implements vscode.Disposable {
     } else if (choice === reject) {
       await this.reject(p.proposalId);
     }
-  }
-
-  /** The proposal a command is about: given, in front, the only one, or picked. */
-  private async resolve(target: unknown): Promise<string | undefined> {
-    if (typeof target === "string" && target) {
-      return target;
-    }
-    const uri = target instanceof vscode.Uri ? target : activeProposalUri();
-    const shown = uri !== undefined ? this.fileShownBy(uri) : undefined;
-    if (shown !== undefined) {
-      return shown.proposalId;
-    }
-    const all = this.list();
-    if (all.length === 0) {
-      void vscode.window.showInformationMessage("Samokoder: no proposal is waiting for review.");
-      return undefined;
-    }
-    if (all.length === 1) {
-      return all[0].proposalId;
-    }
-    const picked = await vscode.window.showQuickPick(
-      all.map((p) => ({ label: p.title, description: describeProposal(p), id: p.proposalId })),
-      { placeHolder: "Which proposal?" },
-    );
-    return picked?.id;
-  }
-
-  /** Proposal and path of a proposal URI, or of a workspace file under a pending proposal. */
-  private fileShownBy(uri: vscode.Uri): { proposalId: string; path: string } | undefined {
-    const ref = parseProposalUri(uri);
-    if (ref !== undefined) {
-      return { proposalId: ref.proposalId, path: ref.path };
-    }
-    for (const p of this.list()) {
-      const file = p.files.find((f) => fileUri(p.folder, f.path)?.toString() === uri.toString());
-      if (file !== undefined) {
-        return { proposalId: p.proposalId, path: file.path };
-      }
-    }
-    return undefined;
   }
 
   private async forget(proposalId: string): Promise<void> {
@@ -288,7 +248,11 @@ export class ReviewController implements vscode.Disposable {
   }
 
   private update(): void {
-    void vscode.commands.executeCommand("setContext", REVIEW_PENDING_CONTEXT, this.pending.size > 0);
+    void vscode.commands.executeCommand(
+      "setContext",
+      REVIEW_PENDING_CONTEXT,
+      this.pending.size > 0,
+    );
     this.changed.fire();
   }
 }

@@ -85,7 +85,8 @@ export interface FinishedMessage {
 
 /** What to tell the user when a run ends. */
 export function runFinishedMessage(params: RunFinishedParams): FinishedMessage {
-  const usage = params.usage && (params.usage.requests ?? 0) > 0 ? ` (${formatUsage(params.usage)})` : "";
+  const usage =
+    params.usage && (params.usage.requests ?? 0) > 0 ? ` (${formatUsage(params.usage)})` : "";
   const summary = params.summary?.trim() || `run ${params.status}`;
   switch (params.status) {
     case "failed":
@@ -94,7 +95,10 @@ export function runFinishedMessage(params: RunFinishedParams): FinishedMessage {
         text: `Samokoder: the run failed: ${params.error?.trim() || summary}${usage}`,
       };
     case "cancelled":
-      return { level: "warning", text: `Samokoder: ${params.summary?.trim() || "run cancelled"}${usage}` };
+      return {
+        level: "warning",
+        text: `Samokoder: ${params.summary?.trim() || "run cancelled"}${usage}`,
+      };
     default:
       return { level: "info", text: `Samokoder: ${summary}${usage}` };
   }

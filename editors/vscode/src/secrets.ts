@@ -112,7 +112,8 @@ export async function promptSetApiKey(keys: ApiKeys): Promise<void> {
     .map((p) => ({
       label: p,
       description: keys.has(p) ? "key stored" : undefined,
-      detail: p === "default" ? "Used for any model whose provider has no key of its own" : undefined,
+      detail:
+        p === "default" ? "Used for any model whose provider has no key of its own" : undefined,
     }));
   items.push({ label: other });
   const picked = await vscode.window.showQuickPick(items, {

@@ -9,11 +9,7 @@
  * read from or written to settings.json.
  */
 import * as vscode from "vscode";
-import type {
-  ConfigurationItem,
-  ConfigurationRequest,
-  LSPAny,
-} from "vscode-languageclient/node";
+import type { ConfigurationItem, ConfigurationRequest, LSPAny } from "vscode-languageclient/node";
 import { CONFIG_SECTION } from "./protocol";
 
 /** Settings sent to the server, by their camelCase wire name. */
@@ -71,7 +67,8 @@ export function serverLaunch(config: ConfigurationReader): ServerLaunch {
   const command = config.get<string>("server.command");
   const args = config.get<unknown>("server.args");
   return {
-    command: typeof command === "string" && command.trim() ? command.trim() : DEFAULT_LAUNCH.command,
+    command:
+      typeof command === "string" && command.trim() ? command.trim() : DEFAULT_LAUNCH.command,
     args:
       Array.isArray(args) && args.every((a) => typeof a === "string")
         ? (args as string[])

@@ -105,7 +105,9 @@ export class StatusBar implements vscode.Disposable {
       return;
     }
     item.text =
-      this.lastRun === undefined ? "$(hubot) Samokoder" : `$(hubot) ${formatCost(this.lastRun.costUsd)}`;
+      this.lastRun === undefined
+        ? "$(hubot) Samokoder"
+        : `$(hubot) ${formatCost(this.lastRun.costUsd)}`;
     const lines = ["Samokoder"];
     if (this.lastRun !== undefined) {
       lines.push(`Last run: ${formatUsage(this.lastRun)}`);

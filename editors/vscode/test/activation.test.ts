@@ -18,7 +18,9 @@ interface Manifest {
   capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
 }
 
-const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as Manifest;
+const manifest = JSON.parse(
+  readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+) as Manifest;
 const contributed = manifest.contributes.commands.map((c) => c.command);
 
 let ctx: FakeContext | undefined;
@@ -30,7 +32,9 @@ afterEach(async () => {
 describe("command registration", () => {
   it("registers exactly the commands package.json contributes", async () => {
     ({ ctx } = await start());
-    const registered = (await commands.getCommands()).filter((id) => !SERVER_ANNOUNCED.includes(id));
+    const registered = (await commands.getCommands()).filter(
+      (id) => !SERVER_ANNOUNCED.includes(id),
+    );
     expect(new Set(registered)).toEqual(new Set(contributed));
     expect(new Set(Object.values(Command))).toEqual(new Set(contributed));
     expect(manifest.contributes.commands.every((c) => c.category === "Samokoder")).toBe(true);
@@ -97,7 +101,11 @@ describe("command registration", () => {
   it("keeps the server command out of untrusted workspaces' settings", () => {
     const restricted = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
     expect(restricted).toEqual(
-      expect.arrayContaining(["samokoder.server.command", "samokoder.server.args", "samokoder.apiBase"]),
+      expect.arrayContaining([
+        "samokoder.server.command",
+        "samokoder.server.args",
+        "samokoder.apiBase",
+      ]),
     );
   });
 });
@@ -137,7 +145,10 @@ describe("a server that is missing or fails", () => {
   it("a crash mid-run says so, drops the pending proposal and offers a restart", async () => {
     let client, ext;
     ({ ctx, client, ext } = await start());
-    await commands.executeCommand("samokoder.editSelection", { uri: "file:///ws/app/a.py", range: {} });
+    await commands.executeCommand("samokoder.editSelection", {
+      uri: "file:///ws/app/a.py",
+      range: {},
+    });
     await client.notify("samokoder/proposal", {
       proposalId: "p1",
       runId: "run-1",

@@ -8,7 +8,11 @@ beforeEach(() => resetVscode());
 describe("samokoder/ask", () => {
   it("a free-text question opens an input box", async () => {
     window.showInputBox.mockResolvedValueOnce("add type hints");
-    const reply = await answerAsk({ question: "What should change in the selection?", choices: [], freeText: true });
+    const reply = await answerAsk({
+      question: "What should change in the selection?",
+      choices: [],
+      freeText: true,
+    });
     expect(reply).toEqual({ answer: "add type hints" });
     expect(window.showInputBox.mock.calls[0][0]).toMatchObject({
       prompt: "What should change in the selection?",
@@ -18,31 +22,48 @@ describe("samokoder/ask", () => {
   });
 
   it("choices open a quick pick, with 'Other…' when free text is allowed", async () => {
-    window.showQuickPick.mockImplementationOnce(async (items: unknown) => (items as { label: string }[])[1]);
-    const reply = await answerAsk({ question: "Which database?", choices: ["SQLite", "PostgreSQL"], freeText: true });
+    window.showQuickPick.mockImplementationOnce(
+      async (items: unknown) => (items as { label: string }[])[1],
+    );
+    const reply = await answerAsk({
+      question: "Which database?",
+      choices: ["SQLite", "PostgreSQL"],
+      freeText: true,
+    });
     expect(reply).toEqual({ answer: "PostgreSQL" });
-    const [items, options] = window.showQuickPick.mock.calls[0] as [{ label: string }[], { placeHolder: string }];
+    const [items, options] = window.showQuickPick.mock.calls[0] as [
+      { label: string }[],
+      { placeHolder: string },
+    ];
     expect(items.map((i) => i.label)).toEqual(["SQLite", "PostgreSQL", "Other…"]);
     expect(options.placeHolder).toBe("Which database?");
   });
 
   it("'Other…' asks for the answer in an input box", async () => {
-    window.showQuickPick.mockImplementationOnce(async (items: unknown) => (items as { label: string }[]).at(-1));
+    window.showQuickPick.mockImplementationOnce(async (items: unknown) =>
+      (items as { label: string }[]).at(-1),
+    );
     window.showInputBox.mockResolvedValueOnce("DuckDB");
-    expect(await answerAsk({ question: "Which database?", choices: ["SQLite"], freeText: true })).toEqual({
+    expect(
+      await answerAsk({ question: "Which database?", choices: ["SQLite"], freeText: true }),
+    ).toEqual({
       answer: "DuckDB",
     });
   });
 
   it("choices only: no 'Other…'", async () => {
-    window.showQuickPick.mockImplementationOnce(async (items: unknown) => (items as { label: string }[])[0]);
+    window.showQuickPick.mockImplementationOnce(
+      async (items: unknown) => (items as { label: string }[])[0],
+    );
     await answerAsk({ question: "Proceed?", choices: ["Yes", "No"], freeText: false });
     const [items] = window.showQuickPick.mock.calls[0] as [{ label: string }[]];
     expect(items.map((i) => i.label)).toEqual(["Yes", "No"]);
   });
 
   it("dismissing answers null", async () => {
-    expect(await answerAsk({ question: "Q?", choices: ["a"], freeText: false })).toEqual({ answer: null });
+    expect(await answerAsk({ question: "Q?", choices: ["a"], freeText: false })).toEqual({
+      answer: null,
+    });
     expect(await answerAsk({ question: "Q?", freeText: true })).toEqual({ answer: null });
     window.showInputBox.mockResolvedValueOnce("   ");
     expect(await answerAsk({ question: "Q?", freeText: true })).toEqual({ answer: null });

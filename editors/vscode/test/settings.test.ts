@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Command } from "../src/ids";
-import { configurationMiddleware, serverLaunch, wireSettings, WIRE_SETTINGS } from "../src/settings";
+import {
+  configurationMiddleware,
+  serverLaunch,
+  wireSettings,
+  WIRE_SETTINGS,
+} from "../src/settings";
 import { prepare, start, stop, settle, type FakeContext } from "./helpers";
 import { created } from "./mocks/languageclient";
 import { changeConfig, commands, configUpdate, window } from "./mocks/vscode";
@@ -80,7 +85,11 @@ describe("settings", () => {
     const next = () => {
       throw new Error("not for our section");
     };
-    const answer = await middleware({ items: [{ section: "samokoder" }] }, undefined as never, next as never);
+    const answer = await middleware(
+      { items: [{ section: "samokoder" }] },
+      undefined as never,
+      next as never,
+    );
     expect(answer).toEqual([{ model: "m", apiKeys: { openai: "k" } }]);
     const mixed = await middleware(
       { items: [{ section: "editor" }, { section: "samokoder.model" }] },
@@ -111,9 +120,15 @@ describe("settings", () => {
   });
 
   it("server command and args have defaults and survive junk", () => {
-    expect(serverLaunch({ get: () => undefined })).toEqual({ command: "samokoder", args: ["serve"] });
+    expect(serverLaunch({ get: () => undefined })).toEqual({
+      command: "samokoder",
+      args: ["serve"],
+    });
     const junk: Record<string, unknown> = { "server.command": "  ", "server.args": [1, 2] };
-    expect(serverLaunch({ get: <T>(k: string) => junk[k] as T })).toEqual({ command: "samokoder", args: ["serve"] });
+    expect(serverLaunch({ get: <T>(k: string) => junk[k] as T })).toEqual({
+      command: "samokoder",
+      args: ["serve"],
+    });
   });
 });
 
@@ -139,16 +154,22 @@ describe("API keys", () => {
       settings: { samokoder: expect.objectContaining({ apiKeys: { anthropic: "sk-ant-secret" } }) },
     });
     // And the next start carries it in initializationOptions.
-    expect(client.clientOptions.initializationOptions().apiKeys).toEqual({ anthropic: "sk-ant-secret" });
+    expect(client.clientOptions.initializationOptions().apiKeys).toEqual({
+      anthropic: "sk-ant-secret",
+    });
   });
 
   it("a custom provider name is asked for and checked", async () => {
     ({ ctx } = await start());
-    window.showQuickPick.mockImplementationOnce(async (items: unknown) => (items as { label: string }[]).at(-1));
+    window.showQuickPick.mockImplementationOnce(async (items: unknown) =>
+      (items as { label: string }[]).at(-1),
+    );
     window.showInputBox.mockResolvedValueOnce("together_ai").mockResolvedValueOnce("tok");
     await commands.executeCommand(Command.setApiKey);
     expect(await ctx.secrets.get("samokoder.apiKey.together_ai")).toBe("tok");
-    const validate = (window.showInputBox.mock.calls[0][0] as { validateInput: (v: string) => unknown }).validateInput;
+    const validate = (
+      window.showInputBox.mock.calls[0][0] as { validateInput: (v: string) => unknown }
+    ).validateInput;
     expect(validate("bad name/")).toBeTruthy();
     expect(validate("together_ai")).toBeUndefined();
   });
@@ -176,7 +197,9 @@ describe("API keys", () => {
     await settle();
     expect(ext.keys.current()).toEqual({ openai: "sk-from-elsewhere" });
     expect(client.notifications.at(-1)?.params).toEqual({
-      settings: { samokoder: expect.objectContaining({ apiKeys: { openai: "sk-from-elsewhere" } }) },
+      settings: {
+        samokoder: expect.objectContaining({ apiKeys: { openai: "sk-from-elsewhere" } }),
+      },
     });
   });
 });

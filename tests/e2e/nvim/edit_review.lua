@@ -1,5 +1,6 @@
 -- Edit a selection, review it in a diff tab, accept, undo; then the ask / reject path,
--- cancel, errors, what generate/implement send, history and usage. Driven by tests/e2e/test_nvim.py.
+-- cancel, errors, what generate/implement send, history and usage.
+-- Driven by tests/e2e/test_nvim.py.
 local T = dofile(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)) .. "/common.lua")
 local R = T.result
 
@@ -33,7 +34,8 @@ local function snapshot_review()
       modifiable = vim.bo[buf].modifiable,
     }
   end
-  return { proposal = ok and id or vim.NIL, tabs = #vim.api.nvim_list_tabpages(), windows = windows }
+  local tabs = #vim.api.nvim_list_tabpages()
+  return { proposal = ok and id or vim.NIL, tabs = tabs, windows = windows }
 end
 
 local function wait_finished(n)

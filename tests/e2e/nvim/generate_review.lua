@@ -1,5 +1,6 @@
--- Generate an app with several files per proposal: walk the files of the review tab with
--- the keys, accept each task's proposal, reject the rest. Driven by test_nvim.py.
+-- Generate an app, with no file open, several files per proposal: walk the files of the
+-- review tab with the keys, accept each task's proposal, reject the rest.
+-- Driven by test_nvim.py.
 local T = dofile(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)) .. "/common.lua")
 local R = T.result
 
@@ -34,12 +35,8 @@ end
 
 T.run(function()
   require("samokoder").setup({ cmd = T.params.cmd })
-  vim.cmd.edit(vim.fn.fnameescape(T.params.file))
-  T.wait("the samokoder client to attach", 20000, function()
-    local client = vim.lsp.get_clients({ name = "samokoder", bufnr = 0 })[1]
-    return client ~= nil and client.initialized == true
-  end)
-  T.mark("attached")
+  -- No file is open: generate starts the client for the working directory itself.
+  R.clients_before = #vim.lsp.get_clients({ name = "samokoder" })
   require("samokoder").generate({ description = "a command line greeter", folder = "app" })
 
   local book = require("samokoder.review").proposals
@@ -75,6 +72,9 @@ T.run(function()
     end)
   end
   R.proposals = proposals
+  R.workspace_folders = vim.tbl_map(function(f)
+    return f.uri
+  end, vim.lsp.get_clients({ name = "samokoder" })[1].workspace_folders)
   R.tabs = #vim.api.nvim_list_tabpages()
   R.finished = done
 end)

@@ -74,7 +74,7 @@ end
 --- @param command string
 --- @param argument table {description?, folder?} or {description?, files?}
 function M.start(command, argument)
-  local client = lsp.client()
+  local client = lsp.ensure_client()
   if not client then
     return
   end
@@ -125,7 +125,7 @@ function M.review()
 end
 
 local function walk(command, verb)
-  local client = lsp.client()
+  local client = lsp.ensure_client()
   if not client then
     return
   end
@@ -191,7 +191,7 @@ function M.history_lines(steps)
 end
 
 function M.history(opts)
-  local client = lsp.client()
+  local client = lsp.ensure_client()
   if not client then
     return
   end
@@ -232,7 +232,7 @@ function M.usage_lines(result)
 end
 
 function M.usage(opts)
-  local client = lsp.client()
+  local client = lsp.ensure_client()
   if not client then
     return
   end

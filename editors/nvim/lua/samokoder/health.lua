@@ -58,8 +58,8 @@ local function check_command(options)
   if vim.fn.executable(cmd[1]) ~= 1 then
     local advice = { "Install Samokoder so that `samokoder` is on PATH, or set cmd in setup{}." }
     if vim.fn.executable("uv") == 1 then
-      advice[#advice + 1] =
-        'uv is installed: cmd = { "uv", "run", "--project", "/path/to/samokoder", "samokoder", "serve" }'
+      advice[#advice + 1] = "uv is installed: cmd = { "
+        .. '"uv", "run", "--project", "/path/to/samokoder", "samokoder", "serve" }'
     end
     vim.health.error("`" .. cmd[1] .. "` is not executable (cmd: " .. shown .. ")", advice)
     return

@@ -79,6 +79,9 @@ local function start_for_buffer(bufnr, config, markers)
   vim.lsp.start(cfg, { bufnr = bufnr })
 end
 
+--- What register() was given, for starting a client without a file (ensure_client).
+local registered = nil
+
 --- Register the server so it starts for file buffers inside a workspace root.
 --- @param options table
 --- @param settings table
@@ -86,6 +89,7 @@ end
 function M.register(options, settings, handlers)
   local config = M.client_config(options, settings, handlers)
   local markers = options.root_markers
+  registered = { config = config, markers = markers }
   if has_011 and vim.lsp.config and vim.lsp.enable then
     local cfg = vim.deepcopy(config)
     cfg.root_dir = function(bufnr, on_dir)
@@ -141,6 +145,42 @@ function M.client(bufnr, quiet)
     )
   end
   return found
+end
+
+local START_TIMEOUT_MS = 15000
+
+--- A running client, started for the working directory's root when none runs (to generate
+--- into an empty folder, no file needs to be open). Waits for it to initialize (bounded).
+--- @return table|nil
+function M.ensure_client()
+  local client = M.client(nil, true)
+  if client or not registered then
+    return client or M.client()
+  end
+  local cwd = vim.fn.getcwd()
+  local root = vim.fs.root(cwd, registered.markers) or cwd
+  local cfg = vim.deepcopy(registered.config)
+  cfg.root_dir = root
+  cfg.workspace_folders = { { uri = vim.uri_from_fname(root), name = vim.fs.basename(root) } }
+  local id
+  if has_011 then
+    id = vim.lsp.start(cfg, { attach = false })
+  else
+    id = vim.lsp.start_client(cfg)
+  end
+  client = id and vim.lsp.get_client_by_id(id)
+  if not client then
+    M.notify("could not start " .. table.concat(cfg.cmd, " "), vim.log.levels.ERROR)
+    return nil
+  end
+  local ready = vim.wait(START_TIMEOUT_MS, function()
+    return client.initialized == true or client.is_stopped and client:is_stopped()
+  end, 20)
+  if not ready or not client.initialized then
+    M.notify("the server did not start; see :checkhealth samokoder", vim.log.levels.ERROR)
+    return nil
+  end
+  return client
 end
 
 --- Send a request (0.10 and 0.11+ call conventions).

@@ -56,7 +56,9 @@ export const script = {
 export function defaultRespond(method: string, params: any): unknown {
   if (method === "workspace/executeCommand") {
     const command: string = params.command;
-    if (["samokoder.editSelection", "samokoder.generate", "samokoder.implement"].includes(command)) {
+    if (
+      ["samokoder.editSelection", "samokoder.generate", "samokoder.implement"].includes(command)
+    ) {
       return { runId: "run-1" };
     }
     if (command === "samokoder.usage") {
@@ -112,7 +114,10 @@ export class LanguageClient {
     return { dispose: () => this.notificationHandlers.delete(method) };
   }
 
-  onRequest(method: string, handler: (params: unknown, token: unknown) => unknown): { dispose(): void } {
+  onRequest(
+    method: string,
+    handler: (params: unknown, token: unknown) => unknown,
+  ): { dispose(): void } {
     this.requestHandlers.set(method, handler);
     return { dispose: () => this.requestHandlers.delete(method) };
   }

@@ -46,7 +46,13 @@ export class Uri {
     readonly query: string,
     readonly fragment: string,
   ) {}
-  static from(c: { scheme: string; authority?: string; path?: string; query?: string; fragment?: string }): Uri {
+  static from(c: {
+    scheme: string;
+    authority?: string;
+    path?: string;
+    query?: string;
+    fragment?: string;
+  }): Uri {
     return new Uri(c.scheme, c.authority ?? "", c.path ?? "", c.query ?? "", c.fragment ?? "");
   }
   static file(p: string): Uri {
@@ -66,7 +72,13 @@ export class Uri {
     return this.path;
   }
   with(c: { scheme?: string; path?: string; query?: string }): Uri {
-    return new Uri(c.scheme ?? this.scheme, this.authority, c.path ?? this.path, c.query ?? this.query, this.fragment);
+    return new Uri(
+      c.scheme ?? this.scheme,
+      this.authority,
+      c.path ?? this.path,
+      c.query ?? this.query,
+      this.fragment,
+    );
   }
   toString(): string {
     const auth = this.authority || this.scheme === "file" ? `//${this.authority}` : "";
@@ -138,7 +150,11 @@ export const window = {
     | undefined
     | {
         document: { uri: Uri };
-        selection: { isEmpty: boolean; start: { line: number; character: number }; end: { line: number; character: number } };
+        selection: {
+          isEmpty: boolean;
+          start: { line: number; character: number };
+          end: { line: number; character: number };
+        };
       },
   showInformationMessage: defaultMessage(),
   showWarningMessage: defaultMessage(),
@@ -231,16 +247,23 @@ export const workspace = {
   })),
   getWorkspaceFolder(uri: Uri) {
     return (workspace.workspaceFolders ?? []).find(
-      (f) => uri.scheme === "file" && (uri.path === f.uri.path || uri.path.startsWith(`${f.uri.path}/`)),
+      (f) =>
+        uri.scheme === "file" && (uri.path === f.uri.path || uri.path.startsWith(`${f.uri.path}/`)),
     );
   },
   onDidChangeConfiguration: fake.configListeners.event,
-  registerTextDocumentContentProvider(scheme: string, provider: { provideTextDocumentContent(uri: Uri): unknown }) {
+  registerTextDocumentContentProvider(
+    scheme: string,
+    provider: { provideTextDocumentContent(uri: Uri): unknown },
+  ) {
     fake.providers.set(scheme, provider);
     return new Disposable(() => fake.providers.delete(scheme));
   },
   openTextDocument: vi.fn(async (arg: { content?: string; language?: string } | Uri) => {
-    const doc = arg instanceof Uri ? { uri: arg } : { ...arg, uri: Uri.from({ scheme: "untitled", path: "/Untitled" }) };
+    const doc =
+      arg instanceof Uri
+        ? { uri: arg }
+        : { ...arg, uri: Uri.from({ scheme: "untitled", path: "/Untitled" }) };
     fake.opened.push(doc);
     return doc;
   }),
@@ -275,7 +298,11 @@ export function resetVscode(): void {
   workspace.workspaceFolders = undefined;
   workspace.textDocuments = [];
   vi.clearAllMocks();
-  for (const fn of [window.showInformationMessage, window.showWarningMessage, window.showErrorMessage]) {
+  for (const fn of [
+    window.showInformationMessage,
+    window.showWarningMessage,
+    window.showErrorMessage,
+  ]) {
     fn.mockReset();
     fn.mockImplementation(async () => undefined);
   }
@@ -288,7 +315,11 @@ export function resetVscode(): void {
 }
 
 export function setFolders(...paths: string[]): void {
-  workspace.workspaceFolders = paths.map((p, index) => ({ uri: Uri.file(p), name: posix.basename(p), index }));
+  workspace.workspaceFolders = paths.map((p, index) => ({
+    uri: Uri.file(p),
+    name: posix.basename(p),
+    index,
+  }));
 }
 
 export function setConfig(values: Record<string, unknown>): void {
