@@ -4,7 +4,10 @@ litellm's Router cooldown has no half-open state and never cools a group with a
 single deployment, so a user with one model would hammer a failing provider. Here:
 after ``threshold`` consecutive failures a model is *open* (skipped) for ``cooldown``
 seconds; then it is *half-open*: exactly one caller gets to probe it, and that call's
-outcome closes the circuit or opens it for another cool-down.
+outcome closes the circuit or opens it for another cool-down. The retry loop reports
+one outcome per *turn* (a model's share of a logical request, its retries included),
+so transient errors that a retry absorbs never open a circuit; a model that stays
+down does, after ``threshold`` requests.
 
 One registry per server process (:data:`BREAKERS`), shared by every run; the lock
 makes it safe from threads as well as from tasks (no method awaits).
@@ -22,6 +25,7 @@ from typing import Final, Literal
 logger = logging.getLogger(__name__)
 
 State = Literal["closed", "open", "half_open"]
+Grant = Literal["closed", "probe"]  # how a call was let through: normally, or as the probe
 
 DEFAULT_THRESHOLD: Final = 3
 DEFAULT_COOLDOWN: Final = 30.0
@@ -67,23 +71,23 @@ class BreakerRegistry:
     def key(model: str, api_base: str | None) -> str:
         return f"{model} @ {api_base.rstrip('/')}" if api_base else model
 
-    def acquire(self, key: str) -> bool:
-        """Whether a call may go to ``key`` now; a True in half-open state is *the* probe.
+    def acquire(self, key: str) -> Grant | None:
+        """Whether a call may go to ``key`` now: None (skip it), "closed" or "probe".
 
-        A caller that got True must report back with :meth:`success`, :meth:`failure`
+        A caller that got "probe" must report back with :meth:`success`, :meth:`failure`
         or :meth:`release`, or the half-open circuit stays reserved for it.
         """
         with self._lock:
             circuit = self._circuits.get(key)
             if circuit is None or circuit.opened_at is None:
-                return True
+                return "closed"
             if circuit.probing:
-                return False
+                return None
             if self._clock() - circuit.opened_at < self.cooldown:
-                return False
+                return None
             circuit.probing = True
-            logger.info("circuit for %s is half-open: one probe call decides", key)
-            return True
+        logger.info("circuit for %s is half-open: one probe call decides", key)
+        return "probe"
 
     def success(self, key: str) -> None:
         with self._lock:

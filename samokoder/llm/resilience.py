@@ -11,8 +11,9 @@ so a retry is counted once.
 
 Order per model of the chain: response cache, circuit breaker, budget, then the call
 with retries by failure kind (honouring Retry-After); after the last retry, the next
-model. Cancellation propagates at once: an open stream is closed by stream_chat, a
-pending retry wait is abandoned.
+model. The breaker counts turns, not attempts: a failure a retry absorbs is not one.
+Cancellation propagates at once: an open stream is closed by stream_chat, a pending
+retry wait is abandoned.
 """
 
 from __future__ import annotations
@@ -121,62 +122,102 @@ async def resilient_chat(
     """
     if not calls:
         raise ValueError("resilient_chat needs at least one model")
-    opts = options or ChatOptions()
-    params = {"response_format": response_format} if response_format is not None else {}
-    attempts = 0
-    last: dict[str, LLMError] = {}
+    request = _Request(options or ChatOptions(), messages, on_delta, response_format)
     for call in calls:
-        cache_key = request_key(call, messages, params) if opts.cache is not None else None
-        hit = await _cached(opts, cache_key, call, attempts, on_delta)
+        completion = await request.turn(call)
+        if completion is not None:
+            return completion
+    raise _all_failed(calls, request.last)
+
+
+@dataclass
+class _Request:
+    """The state of one logical request as it moves along the chain of models."""
+
+    opts: ChatOptions
+    messages: list[dict[str, str]]
+    on_delta: Callable[[str], None] | None
+    response_format: dict[str, Any] | None
+    attempts: int = 0  # provider attempts so far, all models
+    last: dict[str, LLMError] = field(default_factory=dict)  # each model's last failure
+
+    async def turn(self, call: ModelCall) -> Completion | None:
+        """One model's turn: the cache, then calls with retries; None: try the next model.
+
+        The breaker hears one outcome per turn: success, a failure (when the turn ends on
+        a health failure), or nothing (setup and request errors, cancellation).
+        """
+        opts = self.opts
+        params = {"response_format": self.response_format} if self.response_format else {}
+        cache_key = request_key(call, self.messages, params) if opts.cache is not None else None
+        hit = await _cached(opts, cache_key, call, self.attempts, self.on_delta)
         if hit is not None:
             return hit
         circuit = opts.breakers.key(call.model, call.api_base)
+        grant = opts.breakers.acquire(circuit)
+        if grant is None:
+            self.last[call.model] = _skipped(opts.breakers, circuit, call)
+            logger.warning("skipping %s: its circuit is open", call.model)
+            return None
+        settled = False
+        try:
+            completion, error = await self._calls(call, probe=grant == "probe")
+            settled = True
+            if completion is not None:
+                opts.breakers.success(circuit)
+            elif error is not None and getattr(error, "kind", None) in failures.HEALTH_KINDS:
+                opts.breakers.failure(circuit, error.message)
+            else:
+                opts.breakers.release(circuit)
+        finally:
+            if not settled:  # cancelled, over budget, or a caller's bug: no verdict
+                opts.breakers.release(circuit)
+        if completion is None:
+            return None
+        if cache_key is not None and opts.cache is not None:
+            reply = CachedReply(
+                completion.model,
+                completion.text,
+                completion.prompt_tokens,
+                completion.completion_tokens,
+            )
+            await asyncio.to_thread(opts.cache.put, cache_key, reply, opts.cache_max_bytes)
+        if self.attempts:
+            logger.info("%s answered after %d failed attempt(s)", call.model, self.attempts)
+        return replace(completion, retries=self.attempts, cache_key=cache_key)
+
+    async def _calls(
+        self, call: ModelCall, *, probe: bool
+    ) -> tuple[Completion | None, LLMError | None]:
+        """Call the model, retrying by failure kind (a probe gets one attempt only)."""
+        opts = self.opts
         retried = 0
         while True:
-            if not opts.breakers.acquire(circuit):
-                last[call.model] = _skipped(opts.breakers, circuit, call)
-                logger.warning("skipping %s: its circuit is open", call.model)
-                break
             started = time.perf_counter()
             try:
-                completion = await _attempt(opts, call, messages, on_delta, response_format)
+                completion = await _attempt(
+                    opts, call, self.messages, self.on_delta, self.response_format
+                )
             except asyncio.CancelledError:
-                opts.breakers.release(circuit)
-                await _record_shielded(opts, call, attempts, started, failures.CANCELLED)
+                await _record_shielded(opts, call, self.attempts, started, failures.CANCELLED)
                 raise
             except LLMError as exc:
                 kind = getattr(exc, "kind", failures.OTHER)
-                if kind in failures.HEALTH_KINDS:
-                    opts.breakers.failure(circuit, exc.message)
-                else:
-                    opts.breakers.release(circuit)
-                await _record(opts, AttemptRecord(call.model, attempts, _ms(started), None, kind))
-                attempts += 1
-                last[call.model] = exc
-                delay = opts.policy.delay(kind, retried, getattr(exc, "retry_after", None))
+                record = AttemptRecord(call.model, self.attempts, _ms(started), None, kind)
+                await _record(opts, record)
+                self.attempts += 1
+                self.last[call.model] = exc
+                wait = getattr(exc, "retry_after", None)
+                delay = None if probe else opts.policy.delay(kind, retried, wait)
                 if delay is None:
-                    break
+                    return None, exc
                 retried += 1
                 logger.info("retrying %s in %.2f s after %s", call.model, delay, kind)
                 await opts.sleep(delay)
                 continue
-            except BaseException:
-                opts.breakers.release(circuit)
-                raise
-            opts.breakers.success(circuit)
-            await _record(opts, AttemptRecord(call.model, attempts, _ms(started), completion))
-            if cache_key is not None and opts.cache is not None:
-                reply = CachedReply(
-                    completion.model,
-                    completion.text,
-                    completion.prompt_tokens,
-                    completion.completion_tokens,
-                )
-                await asyncio.to_thread(opts.cache.put, cache_key, reply, opts.cache_max_bytes)
-            if attempts:
-                logger.info("%s answered after %d failed attempt(s)", call.model, attempts)
-            return replace(completion, retries=attempts, cache_key=cache_key)
-    raise _all_failed(calls, last)
+            record = AttemptRecord(call.model, self.attempts, _ms(started), completion)
+            await _record(opts, record)
+            return completion, None
 
 
 async def _attempt(

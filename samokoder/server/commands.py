@@ -6,7 +6,7 @@ import asyncio
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from samokoder.server.app import SamokoderServer
 from samokoder.server.arguments import (
@@ -17,6 +17,9 @@ from samokoder.server.arguments import (
     require_str,
 )
 from samokoder.server.errors import rpc_errors
+
+if TYPE_CHECKING:
+    from samokoder.agents.project import Project
 
 EDIT_SELECTION = "samokoder.editSelection"
 GENERATE = "samokoder.generate"
@@ -171,14 +174,7 @@ async def start_generate(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str, 
     services = await ls.services()
     settings = await ls.settings()
     folder_arg = optional_str(arg, "folder")
-    if folder_arg is not None and folder_arg.startswith("file:"):
-        project, folder = await ls.project_for_uri(folder_arg)
-    elif folder_arg is not None and Path(folder_arg).is_absolute():
-        project = await ls.project_for(Path(folder_arg))
-        folder = project.workspace.relative(folder_arg)
-    else:
-        project = await ls.project_for()
-        folder = project.workspace.relative(folder_arg) if folder_arg else ""
+    project, folder = await _generate_folder(ls, folder_arg)
     target = project.workspace.resolve(folder) if folder else project.root
     if await asyncio.to_thread(target.is_file):
         raise InvalidArgumentError(f"folder {folder!r} is a file, not a folder")
@@ -235,6 +231,30 @@ async def start_implement(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str,
         body=lambda ctx: run_implement(ctx, request),
     )
     return {"runId": run_id}
+
+
+async def _generate_folder(ls: SamokoderServer, folder_arg: str | None) -> tuple[Project, str]:
+    """The project and workspace-relative folder ("" for a workspace root) to generate into."""
+    from pygls.uris import to_fs_path
+
+    from samokoder.errors import OutsideWorkspaceError
+
+    if folder_arg is None:
+        return await ls.project_for(), ""
+    if folder_arg.startswith("file:"):
+        fs_path = to_fs_path(folder_arg)
+        if not fs_path or "\x00" in fs_path:
+            raise OutsideWorkspaceError(folder_arg, "it is not a file path")
+        path = Path(fs_path)
+    else:
+        path = Path(folder_arg)
+    if not path.is_absolute():
+        project = await ls.project_for()
+        return project, project.workspace.relative(folder_arg)
+    project = await ls.project_for(path)
+    if await asyncio.to_thread(lambda: path.resolve() == project.root):
+        return project, ""
+    return project, project.workspace.relative(path)
 
 
 def _description(arg: dict[str, Any]) -> str:

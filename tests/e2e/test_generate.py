@@ -77,7 +77,10 @@ async def test_generate_bad_input(editor: Editor) -> None:
 async def test_generate_into_non_empty_folder_asks_first(editor: Editor) -> None:
     editor.provider.responder = greeter_team()
     editor.answers.append("Cancel")
-    run = await editor.command("samokoder.generate", {"description": "a greeter"})
+    # the workspace root named by its URI is the same as no folder at all
+    run = await editor.command(
+        "samokoder.generate", {"description": "a greeter", "folder": editor.root.as_uri()}
+    )
     finished = await editor.finished_run(run["runId"])
     assert finished["status"] == "cancelled"
     assert "not empty" in finished["summary"]

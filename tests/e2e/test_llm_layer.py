@@ -69,28 +69,37 @@ async def test_fallback_answers_and_the_breaker_then_skips_the_failing_model(
         log_file=log_file,
     )
     try:
-        fake_provider.script_for("fake-model", *[Reply(fault="http_500")] * 3)
-        fake_provider.script_for("fake-coder", Reply(text=NEW), Reply(text=NEW))
-        first = await edit(ed)
-        await reject(ed, first)
-        # three failures in a row opened main's circuit: the next run skips it entirely
-        second = await edit(ed, "another instruction")
-        await reject(ed, second)
+        # run 1: three 500s (first try and two retries), then the fallback answers;
+        # runs 2, 3: a 429 asking for a minute is not waited for: straight to the fallback
+        fake_provider.script_for(
+            "fake-model",
+            *[Reply(fault="http_500")] * 3,
+            *[Reply(fault="http_429", retry_after=60)] * 2,
+        )
+        fake_provider.script_for("fake-coder", *[Reply(text=NEW)] * 4)
+        runs = []
+        for n in range(4):  # after three failed turns main's circuit is open: run 4 skips it
+            runs.append(await edit(ed, f"instruction {n}"))
+            await reject(ed, runs[-1])
         usage = await ed.command("samokoder.usage", {})
     finally:
         await stop_editor(ed)
 
-    assert len(fake_provider.requests_for("fake-model")) == 3
-    assert len(fake_provider.requests_for("fake-coder")) == 2
-    assert [row[:3] for row in ledger(workspace, first)] == [
+    assert len(fake_provider.requests_for("fake-model")) == 5
+    assert len(fake_provider.requests_for("fake-coder")) == 4
+    assert [row[:3] for row in ledger(workspace, runs[0])] == [
         ("openai/fake-model", 0, "server_error"),
         ("openai/fake-model", 1, "server_error"),
         ("openai/fake-model", 2, "server_error"),
         ("openai/fake-coder", 3, None),
     ]
-    assert ledger(workspace, second) == [("openai/fake-coder", 0, None, 0, 0.0)]
+    assert [row[:3] for row in ledger(workspace, runs[1])] == [
+        ("openai/fake-model", 0, "rate_limit"),
+        ("openai/fake-coder", 1, None),
+    ]
+    assert ledger(workspace, runs[3]) == [("openai/fake-coder", 0, None, 0, 0.0)]
     by_model = {group["model"]: group["requests"] for group in usage["byModel"]}
-    assert by_model == {"openai/fake-model": 3, "openai/fake-coder": 2}
+    assert by_model == {"openai/fake-model": 5, "openai/fake-coder": 4}
     log = log_file.read_text()
     assert "opened after 3 failures in a row" in log
     assert "skipping openai/fake-model: its circuit is open" in log

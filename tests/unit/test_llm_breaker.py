@@ -65,7 +65,7 @@ def test_half_open_lets_exactly_one_probe_through(breakers: BreakerRegistry, clo
     clock.now += 0.2
 
     assert breakers.view(KEY).state == "half_open"
-    assert breakers.acquire(KEY)  # the probe
+    assert breakers.acquire(KEY) == "probe"
     assert not breakers.acquire(KEY)  # everyone else keeps going to the fallback
     assert breakers.view(KEY).state == "half_open"
 
@@ -116,7 +116,7 @@ def test_models_and_endpoints_have_separate_circuits(breakers: BreakerRegistry) 
 def test_threads_never_get_two_probes(breakers: BreakerRegistry, clock: Clock) -> None:
     fail(breakers, 3)
     clock.now += 31
-    granted: list[bool] = []
+    granted: list[str | None] = []
     barrier = threading.Barrier(8)
 
     def contend() -> None:
@@ -129,7 +129,8 @@ def test_threads_never_get_two_probes(breakers: BreakerRegistry, clock: Clock) -
     for thread in threads:
         thread.join()
 
-    assert granted.count(True) == 1
+    assert granted.count("probe") == 1
+    assert granted.count(None) == 7
 
 
 def test_threshold_must_be_positive() -> None:

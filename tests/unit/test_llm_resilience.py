@@ -149,28 +149,66 @@ async def test_request_and_setup_errors_are_not_retried(kind: str) -> None:
     assert h.breakers.view(h.breakers.key(MAIN.model, MAIN.api_base)).failures == 0
 
 
-async def test_breaker_opens_and_later_calls_go_straight_to_the_fallback() -> None:
+async def test_breaker_opens_after_failed_turns_then_calls_go_to_the_fallback() -> None:
     h = Harness(
         Script(
-            main=[error(failures.SERVER)] * 3,
-            backup=[answer("openai/backup"), answer("openai/backup")],
+            main=[error(failures.SERVER)] * 9,  # three requests, three attempts each
+            backup=[answer("openai/backup")] * 4,
         )
     )
-    await h.chat(MAIN, BACKUP)
+    circuit = h.breakers.key(MAIN.model, MAIN.api_base)
+    for _ in range(3):
+        await h.chat(MAIN, BACKUP)
+    assert h.breakers.view(circuit).state == "open"
     h.script.calls.clear()
 
     result = await h.chat(MAIN, BACKUP)
 
     assert result.model == "openai/backup"
     assert h.script.calls == ["openai/backup"]  # main was not asked at all
-    assert h.breakers.view(h.breakers.key(MAIN.model, MAIN.api_base)).state == "open"
+
+
+async def test_failures_a_retry_absorbs_never_open_the_circuit() -> None:
+    flaky: list[Completion | Exception] = []
+    for _ in range(5):
+        flaky += [error(failures.SERVER), error(failures.RATE_LIMIT), answer("openai/main")]
+    h = Harness(Script(main=flaky))
+
+    for _ in range(5):
+        assert (await h.chat(MAIN, BACKUP)).model == "openai/main"
+
+    view = h.breakers.view(h.breakers.key(MAIN.model, MAIN.api_base))
+    assert (view.state, view.failures) == ("closed", 0)
+
+
+async def test_the_half_open_probe_gets_one_attempt() -> None:
+    now = [0.0]
+    breakers = BreakerRegistry(threshold=1, cooldown=10, clock=lambda: now[0])
+    h = Harness(
+        Script(
+            main=[error(failures.SERVER)] * 3 + [error(failures.SERVER), answer("openai/main")],
+            backup=[answer("openai/backup")] * 2,
+        ),
+        breakers=breakers,
+    )
+    circuit = breakers.key(MAIN.model, MAIN.api_base)
+    await h.chat(MAIN, BACKUP)  # three attempts fail: open
+    now[0] = 11
+    h.script.calls.clear()
+
+    assert (await h.chat(MAIN, BACKUP)).model == "openai/backup"
+    assert h.script.calls == ["openai/main", "openai/backup"]  # the probe was not retried
+    assert breakers.view(circuit).state == "open"
+    now[0] = 22
+    assert (await h.chat(MAIN, BACKUP)).model == "openai/main"
+    assert breakers.view(circuit).state == "closed"
 
 
 async def test_with_no_fallback_an_open_circuit_fails_fast_with_the_cause() -> None:
-    h = Harness(Script(main=[error(failures.TIMEOUT)] * 2), policy=RetryPolicy(base_delay=0.01))
-    h.breakers = h.options.breakers = BreakerRegistry(threshold=2, cooldown=60)
-    with pytest.raises(ProviderError):
-        await h.chat()
+    h = Harness(Script(main=[error(failures.TIMEOUT)] * 4), breakers=BreakerRegistry(threshold=2))
+    for _ in range(2):
+        with pytest.raises(ProviderError):
+            await h.chat()
 
     with pytest.raises(LLMError) as caught:
         await h.chat()
@@ -178,7 +216,7 @@ async def test_with_no_fallback_an_open_circuit_fails_fast_with_the_cause() -> N
     assert "paused after 2 failures" in caught.value.message
     assert "timeout happened" in caught.value.message
     assert "fallbackModels" in caught.value.message
-    assert len(h.script.calls) == 2
+    assert len(h.script.calls) == 4
 
 
 async def test_when_every_model_fails_the_error_names_each() -> None:

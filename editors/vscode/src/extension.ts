@@ -49,12 +49,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Samoko
     },
     executeCommand: (command, args) => commands.fromClient(command, args),
     crashed: () => void reportCrash(runs.serverLost(), review.serverLost()),
-    stateChanged: (state) => {
-      status.setServerState(state);
-      if (state === "running") {
-        void refreshUsage();
-      }
-    },
+    // Usage is not fetched at start: that would open (create) .samokoder/ in
+    // every folder, used or not. It comes with the first finished run.
+    stateChanged: (state) => status.setServerState(state),
   };
   const host = new ClientHost(output, keys, hooks);
   active = host;

@@ -68,6 +68,13 @@ describe("command registration", () => {
     }
   });
 
+  it("sends no command at start (a command would create .samokoder/ in the folder)", async () => {
+    let client;
+    ({ ctx, client } = await start());
+    await settle();
+    expect(client.commandsSent()).toEqual([]);
+  });
+
   it("a second start while running creates no second client", async () => {
     let ext;
     ({ ctx, ext } = await start());

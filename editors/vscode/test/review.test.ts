@@ -267,6 +267,59 @@ describe("deciding", () => {
   });
 });
 
+describe("which proposal", () => {
+  it("with two pending, Accept all from the palette asks which", async () => {
+    const { client } = await withProposal();
+    await client.notify("samokoder/proposal", {
+      ...TWO_FILES,
+      proposalId: "p2",
+      runId: "run-2",
+      title: "Other",
+    });
+    fake.tabs = [];
+    window.showQuickPick.mockImplementationOnce(
+      async (items: unknown) => (items as { id: string }[])[1],
+    );
+    await commands.executeCommand(Command.acceptAll);
+    expect(client.commandsSent().at(-1)).toEqual({
+      command: "samokoder.review.accept",
+      arg: { proposalId: "p2" },
+    });
+  });
+
+  it("Review proposal… lists the files, then the decisions", async () => {
+    const { client } = await withProposal();
+    window.showQuickPick.mockImplementationOnce(async (items: unknown) =>
+      (items as { label: string }[]).find((i) => i.label.includes("Accept all")),
+    );
+    await commands.executeCommand(Command.review);
+    const [items] = window.showQuickPick.mock.calls[0] as [{ label: string }[]];
+    expect(items.map((i) => i.label)).toEqual([
+      "$(diff) src/app.py",
+      "$(diff) src/new_util.py",
+      "$(check-all) Accept all",
+      "$(check) Accept some files…",
+      "$(close) Reject with feedback…",
+    ]);
+    expect(client.commandsSent().at(-1)).toEqual({
+      command: "samokoder.review.accept",
+      arg: { proposalId: "p1" },
+    });
+  });
+
+  it("with nothing pending, the review commands say so and send nothing", async () => {
+    const started = await start();
+    ctx = started.ctx;
+    await commands.executeCommand(Command.acceptAll);
+    expect(started.client.commandsSent().map((c) => c.command)).not.toContain(
+      "samokoder.review.accept",
+    );
+    expect(window.showInformationMessage).toHaveBeenCalledWith(
+      "Samokoder: no proposal is waiting for review.",
+    );
+  });
+});
+
 describe("code actions through the language client", () => {
   it("Edit selection from a code action is tracked as a run and its proposal lands in its folder", async () => {
     const started = await start((await import("./helpers")).prepare(["/ws/a", "/ws/b"]));

@@ -67,6 +67,19 @@ describe("settings", () => {
     });
   });
 
+  it("answer the server's pull through the client's middleware, keys included", async () => {
+    ctx = prepare(["/ws/app"], {
+      "samokoder.model": "openai/gpt-4o-mini",
+      "samokoder.review": "auto",
+    });
+    await ctx.secrets.store("samokoder.apiKey.default", "sk-default");
+    await ctx.globalState.update("samokoder.apiKeyProviders", ["default"]);
+    const { client } = await start(ctx);
+    const configuration = client.clientOptions.middleware.workspace.configuration;
+    const answer = await configuration({ items: [{ section: "samokoder" }] }, undefined, () => []);
+    expect(answer).toEqual([{ model: "openai/gpt-4o-mini", apiKeys: { default: "sk-default" } }]);
+  });
+
   it("leave unset values out, so the server's defaults and SAMOKODER_MODEL apply", () => {
     const values: Record<string, unknown> = {
       model: "",
