@@ -36,6 +36,13 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _models(args: argparse.Namespace) -> int:
+    from samokoder.llm.report import models_report
+
+    print(models_report())
+    return 0
+
+
 def _client(args: argparse.Namespace) -> int:
     from samokoder.client.main import run
 
@@ -136,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default="WARNING", help="stderr log level (default WARNING)")
     serve.set_defaults(func=_serve)
+    models = sub.add_parser(
+        "models", help="the model each agent will use and which provider keys were found"
+    )
+    models.set_defaults(func=_models)
     _add_client_commands(sub)
     return parser
 

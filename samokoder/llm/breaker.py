@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from samokoder.llm.failures import where
+
 logger = logging.getLogger(__name__)
 
 State = Literal["closed", "open", "half_open"]
@@ -69,7 +71,8 @@ class BreakerRegistry:
 
     @staticmethod
     def key(model: str, api_base: str | None) -> str:
-        return f"{model} @ {api_base.rstrip('/')}" if api_base else model
+        """The circuit's name: the model, and the endpoint without credentials or query."""
+        return f"{model} @ {where(api_base).rstrip('/')}" if api_base else model
 
     def acquire(self, key: str) -> Grant | None:
         """Whether a call may go to ``key`` now: None (skip it), "closed" or "probe".

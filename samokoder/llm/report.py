@@ -12,6 +12,7 @@ from pathlib import Path
 
 from samokoder.errors import SamokoderError
 from samokoder.llm.cache import cache_dir
+from samokoder.llm.failures import where
 from samokoder.llm.models import (
     OLLAMA_BASE,
     configured_model,
@@ -48,7 +49,8 @@ def models_report(
         settings, _problems = parse_settings(environ=env)
     lines = ["Models"]
     lines.append(f"  model:          {settings.model or '(not set)'}")
-    lines.append(f"  apiBase:        {settings.api_base or '(provider default)'}")
+    base = where(settings.api_base) if settings.api_base else "(provider default)"
+    lines.append(f"  apiBase:        {base}")
     for agent, model in sorted(settings.agent_models.items()):
         lines.append(f"  agentModels.{agent}: {model}")
     fallbacks = ", ".join(settings.fallback_models) or "(none)"

@@ -41,8 +41,8 @@ DEFAULT_RETRIES: Final[Mapping[str, int]] = {
     failures.RATE_LIMIT: 2,
     failures.SERVER: 2,
     failures.TIMEOUT: 1,
-    failures.CONNECTION: 1,
-    failures.CUT_STREAM: 1,
+    failures.CONNECTION: 2,
+    failures.CUT_STREAM: 2,
 }
 
 

@@ -109,6 +109,8 @@ def test_models_and_endpoints_have_separate_circuits(breakers: BreakerRegistry) 
     other = BreakerRegistry.key(KEY, "http://127.0.0.1:9/v1/")
     assert other == BreakerRegistry.key(KEY, "http://127.0.0.1:9/v1")
     assert other != KEY
+    hidden = BreakerRegistry.key(KEY, "https://user:sk-secret-99@proxy.example/v1?key=sk-x")
+    assert hidden == f"{KEY} @ https://proxy.example/v1"
     assert breakers.acquire(other)
     assert breakers.acquire("anthropic/claude-sonnet-4-5")
 
