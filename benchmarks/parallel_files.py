@@ -2,7 +2,9 @@
 
 Ten independent new files, each one code-writer call to the fake provider with
 300 ms latency, written by the real task runner through litellm, with
-maxParallel 1 and then 10 in the same run.
+maxParallel 1 and then 10 in the same run. The fake provider runs in a process
+of its own, as a real provider would, so its threads do not compete with the
+server's event loop for the interpreter.
 
     uv run python benchmarks/parallel_files.py
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +31,6 @@ from samokoder.agents.task_runner import _write_all
 from samokoder.llm.runtime import load_litellm
 from samokoder.settings import Settings
 from samokoder.store.rows import RunRow
-from tests.fakes.fake_provider import FakeProvider, Reply
 
 FILES = 10
 LATENCY = 0.3
@@ -55,11 +57,14 @@ class QuietHost:
 
     def log(self, message: str, *, error: bool = False) -> None: ...
 
+    async def show_document(self, uri: str) -> bool:
+        return False
 
-async def write_files(project: Project, fake: FakeProvider, parallel: int) -> float:
+
+async def write_files(project: Project, base_url: str, parallel: int) -> float:
     settings = Settings(
         model="openai/fake-model",
-        api_base=fake.base_url,
+        api_base=base_url,
         api_keys={"openai": "sk-bench-0123456789"},
         max_parallel=parallel,
         cache=False,  # every call must reach the provider
@@ -78,18 +83,40 @@ async def write_files(project: Project, fake: FakeProvider, parallel: int) -> fl
     return elapsed
 
 
-async def main() -> None:
+async def measure(base_url: str) -> tuple[float, float]:
     load_litellm()
-    with tempfile.TemporaryDirectory() as tmp, FakeProvider() as fake:
-        fake.responder = lambda body: Reply(text="```python\nX = 1\n```", first_token_delay=LATENCY)
+    with tempfile.TemporaryDirectory() as tmp:
         project = Project.open(Path(tmp), "shadow")
-        await write_files(project, fake, FILES)  # warm-up: connections, litellm internals
+        await write_files(project, base_url, FILES)  # warm-up: connections, litellm
         serial, parallel = [], []
         for _ in range(ROUNDS):
-            serial.append(await write_files(project, fake, 1))
-            parallel.append(await write_files(project, fake, FILES))
+            serial.append(await write_files(project, base_url, 1))
+            parallel.append(await write_files(project, base_url, FILES))
         project.close()
-    s, p = statistics.median(serial), statistics.median(parallel)
+    return statistics.median(serial), statistics.median(parallel)
+
+
+def main() -> None:
+    fake = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.fake_provider",
+            "--reply",
+            "```python\nX = 1\n```",
+            "--first-token-delay",
+            str(LATENCY),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    try:
+        assert fake.stdout is not None
+        s, p = asyncio.run(measure(fake.stdout.readline().strip()))
+    finally:
+        fake.terminate()
+        fake.wait(10)
     print(
         f"{FILES} independent files, {LATENCY * 1000:.0f} ms provider latency, median of {ROUNDS}"
     )
@@ -99,4 +126,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -202,6 +202,9 @@ def _configure(module: ModuleType) -> None:
         "telemetry": False,
         "drop_params": True,
         "turn_off_message_logging": True,
+        # Per-chunk success logging runs in litellm's thread pool and competes with the
+        # event loop for the interpreter; we have no callbacks and price replies ourselves.
+        "disable_streaming_logging": True,
     }
     for name, value in settings.items():
         setattr(module, name, value)
