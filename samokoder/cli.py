@@ -31,8 +31,9 @@ def _serve(args: argparse.Namespace) -> int:
             asyncio.run(serve_tcp(args.tcp, token, announce))
         return 0
     from samokoder.server import build_server
+    from samokoder.server.framing import ResyncingStdin
 
-    build_server().start_io()
+    build_server().start_io(stdin=ResyncingStdin(sys.stdin.buffer))  # type: ignore[arg-type]
     return 0
 
 

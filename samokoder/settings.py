@@ -17,6 +17,18 @@ from pydantic.alias_generators import to_camel
 ReviewMode = Literal["proposal", "annotated", "off"]
 CheckpointMode = Literal["shadow", "repo"]
 CommandPolicy = Literal["ask", "never", "allow"]
+DEFAULT_ALLOWED_COMMANDS = (
+    "python",
+    "python3",
+    "pytest",
+    "uv",
+    "pip",
+    "node",
+    "npm",
+    "go",
+    "cargo",
+    "make",
+)
 
 
 class Settings(BaseModel):
@@ -42,6 +54,16 @@ class Settings(BaseModel):
     """`shadow` keeps steps in .samokoder/checkpoints.git; `repo` commits on the user's branch."""
     commands: CommandPolicy = "ask"
     """Whether commands proposed by agents run: ask, never, or allow."""
+    allowed_commands: list[str] = Field(default_factory=lambda: list(DEFAULT_ALLOWED_COMMANDS))
+    """Program names that run without asking when `commands` is `allow` (others are asked)."""
+    command_timeout: float = Field(default=120.0, gt=0, le=3600)
+    """Seconds before a command's process group is killed."""
+    sandbox: bool = False
+    """Run commands inside bubblewrap (only the workspace writable); refused if bwrap is missing."""
+    sandbox_network: bool = False
+    """Let sandboxed commands use the network (package installs need it)."""
+    fix_attempts: int = Field(default=2, ge=0, le=5)
+    """Troubleshooter fixes proposed when a task's commands fail, before giving up."""
     max_parallel: int = Field(default=4, ge=1, le=32)
     """Upper bound on concurrent LLM calls inside one run."""
     budget_usd: float | None = Field(default=None, ge=0)

@@ -76,3 +76,7 @@ class Host(Protocol):
     def log(self, message: str, *, error: bool = False) -> None:
         """A line for the editor's log (never secrets)."""
         ...
+
+    async def show_document(self, uri: str) -> bool:
+        """Open a file in the editor (window/showDocument); False when the client cannot."""
+        ...

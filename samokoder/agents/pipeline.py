@@ -18,6 +18,7 @@ from samokoder.agents.runs import RunContext, RunOutcome
 from samokoder.agents.schemas import Architecture, Plan, Specification
 from samokoder.agents.selection_reply import extract_code
 from samokoder.agents.task_runner import ProjectFolder, TaskOutcome, run_task
+from samokoder.agents.troubleshoot import check_task
 from samokoder.workspace.changeset import ChangeSet, FileChange
 from samokoder.workspace.repo_map import relevant_files, render_map, scan_workspace
 
@@ -79,7 +80,11 @@ async def run_generate(
     if outcomes and outcomes[-1].status == "rejected":
         return _finish(outcomes, plan, record)
     if "readme" not in record.saved:
-        await _write_readme(ctx, where, spec_text, design, outcomes)
+        ctx.step_mark = ("readme", "done")
+        try:
+            await _write_readme(ctx, where, spec_text, design, outcomes)
+        finally:
+            ctx.step_mark = None
         await record.put("readme", "done")
     return _finish(outcomes, plan, record)
 
@@ -140,12 +145,19 @@ async def _run_tasks(
         if record.task_done(index):
             continue
         repo_text = await workspace_map(ctx, list(task.files))
-        outcome = await run_task(ctx, where, task, f"Task {index}/{total}", design, repo_text)
+        ctx.step_mark = record.task_mark(index)  # recorded with the step that accepts it
+        try:
+            outcome = await run_task(ctx, where, task, f"Task {index}/{total}", design, repo_text)
+        finally:
+            ctx.step_mark = None
         outcomes.append(outcome)
         if outcome.status == "rejected":
             break
         if outcome.status == "accepted":
             await record.mark_task(index)
+            outcome.message = await check_task(
+                ctx, where, task, f"Task {index}/{total}", design, outcome.commands, outcome.files
+            )
     return outcomes
 
 
@@ -200,4 +212,5 @@ def _finish(outcomes: list[TaskOutcome], plan: Plan, record: RunRecord) -> RunOu
     summary = (
         f"Done: {len(done)} step(s) accepted for {total} task(s), {len(files)} file(s){resumed}."
     )
-    return RunOutcome("succeeded", summary)
+    checks = " ".join(o.message for o in done if o.message)  # commands run after tasks
+    return RunOutcome("succeeded", f"{summary} {checks}" if checks else summary)

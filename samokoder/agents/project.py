@@ -7,11 +7,14 @@ and touches the disk), never on the server's startup path.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from samokoder.store.db import Store
+from samokoder.agents.recovery import RecoveredStep, recover_steps
+from samokoder.store.db import STATE_DIR, Store
 from samokoder.workspace.checkpoints import CheckpointRepo
 from samokoder.workspace.confinement import IgnoreMatcher, Workspace
 
@@ -30,6 +33,12 @@ class Project:
     """Held by the running run: one run at a time per folder, the rest queue."""
     step_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Serialises applying, undoing and redoing steps."""
+    interrupted_runs: list[str] = field(default_factory=list)
+    """Runs an earlier server left going, marked interrupted when the folder was opened."""
+    recovered: list[RecoveredStep] = field(default_factory=list)
+    """Steps an earlier server left half-done, settled when the folder was opened."""
+    owner_lock: int | None = None
+    """File descriptor holding `.samokoder/owner.lock` (None: another live server has it)."""
 
     @property
     def root(self) -> Path:
@@ -40,16 +49,49 @@ class Project:
         """Blocking: call through `asyncio.to_thread`."""
         workspace = Workspace.at(root)
         store = Store.open(workspace.root)
-        interrupted = store.mark_interrupted()
-        if interrupted:
-            log.info("runs interrupted by an earlier server: %s", ", ".join(interrupted))
+        owner = _claim(workspace.root / STATE_DIR / OWNER_LOCK)
         checkpoints = CheckpointRepo.open(
             workspace.root, "repo" if checkpoint_mode == "repo" else "shadow"
         )
-        return cls(workspace, store, checkpoints, IgnoreMatcher(workspace.root))
+        project = cls(workspace, store, checkpoints, IgnoreMatcher(workspace.root))
+        project.owner_lock = owner
+        if owner is None:  # its runs are alive and its steps may be under way: hands off
+            log.info("another Samokoder server has %s open; not recovering", workspace.root)
+            return project
+        project.interrupted_runs = store.mark_interrupted()
+        if project.interrupted_runs:
+            log.info(
+                "runs interrupted by an earlier server: %s", ", ".join(project.interrupted_runs)
+            )
+        project.recovered = recover_steps(project)
+        return project
 
     def is_secret(self, rel: str) -> bool:
         return self.workspace.is_secret(rel, self.ignore)
 
     def close(self) -> None:
         self.store.close()
+        if self.owner_lock is not None and self.owner_lock >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.owner_lock)
+            self.owner_lock = None
+
+
+OWNER_LOCK = "owner.lock"
+
+
+def _claim(path: Path) -> int | None:
+    """An exclusive lock on the folder's state for as long as this process keeps it open
+    (the kernel drops it when the process dies, however it dies); None if another live
+    process holds it. Without `fcntl` (Windows) every process counts as the owner."""
+    try:
+        import fcntl
+    except ImportError:
+        return -1
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd

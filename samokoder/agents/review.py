@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from samokoder.agents.host import Host, ProposalNotice
 from samokoder.agents.project import Project
-from samokoder.agents.steps import PlannedFile, apply_files, current_state, record_step
+from samokoder.agents.steps import PlannedFile, apply_step, current_state
 from samokoder.errors import InvalidArgumentError, NotFoundError, StaleProposalError
 from samokoder.store.rows import ProposalFileRow, ProposalRow
 from samokoder.workspace.textedits import count_changes, rebase, unified_diff
@@ -53,6 +53,10 @@ class Proposal:
     decision: asyncio.Future[Decision] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    mark: tuple[str, str] | None = None
+    """A run artifact recorded with the step that accepts this proposal (see `apply_step`)."""
+    applying: asyncio.Event | None = None
+    """Set while an accept applies it; a run cancelled meanwhile waits for it to end."""
 
     def file(self, rel: str) -> ProposedFile:
         for f in self.files:
@@ -135,11 +139,13 @@ class ProposalBook:
         chosen = _choose(proposal, files)
         # Out of the book while it is applied: a racing reject or cancel finds nothing.
         self._pending.pop(proposal.proposal_id, None)
+        proposal.applying = asyncio.Event()
         try:
             return await self._apply(proposal, chosen, host)
         finally:
             if not proposal.decision.done():
                 self._pending[proposal.proposal_id] = proposal  # e.g. the editor refused
+            proposal.applying.set()
 
     async def _apply(
         self, proposal: Proposal, chosen: list[ProposedFile], host: Host
@@ -159,10 +165,12 @@ class ProposalBook:
                     " changed; run the command again.",
                     stale,
                 )
-            await apply_files(project, host, planned, label=proposal.title)
-            step = await record_step(
+            step = await apply_step(
                 project,
+                host,
                 planned,
+                label=proposal.title,
+                mark=proposal.mark,
                 agent=proposal.agent,
                 summary=proposal.title,
                 run_id=proposal.run_id,

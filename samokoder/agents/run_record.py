@@ -40,8 +40,14 @@ class RunRecord:
         await self.put(name, body)
         return body
 
+    @staticmethod
+    def task_mark(index: int) -> tuple[str, str]:
+        """The artifact saying task `index` was accepted; the accepting step stores it."""
+        return f"task:{index}", "accepted"
+
     def task_done(self, index: int) -> bool:
-        return self.saved.get(f"task:{index}") == "accepted"
+        name, body = self.task_mark(index)
+        return self.saved.get(name) == body
 
     async def mark_task(self, index: int) -> None:
-        await self.put(f"task:{index}", "accepted")
+        await self.put(*self.task_mark(index))

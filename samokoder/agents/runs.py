@@ -25,7 +25,7 @@ from samokoder.agents.review import (
     new_proposal_id,
     plan_files,
 )
-from samokoder.agents.steps import apply_files, record_step
+from samokoder.agents.steps import apply_step
 from samokoder.errors import (
     BudgetExhaustedError,
     InvalidArgumentError,
@@ -34,7 +34,7 @@ from samokoder.errors import (
 )
 from samokoder.llm.redact import redact
 from samokoder.settings import Settings
-from samokoder.store.rows import RunRow
+from samokoder.store.rows import RunRow, StepRow
 from samokoder.workspace.changeset import ChangeSet, validate_change_set
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,11 @@ class RunContext:
     book: ProposalBook
     review_mode: str
     steps: list[str] = field(default_factory=list)
+    step_mark: tuple[str, str] | None = None
+    """Set around a task: the artifact its accepting step records (e.g. task:2 accepted),
+    in the same transaction, so a resumed run never redoes an accepted task."""
+    commands_allowed: bool = False
+    """The user answered "Always for this run" to a command question."""
 
     def progress(self, message: str, percentage: int | None = None) -> None:
         self.host.progress(self.run_id, message, percentage)
@@ -70,13 +75,33 @@ class RunContext:
             await self.book.publish(proposal, self.host)
             await asyncio.to_thread(store.update_run, self.run_id, status="awaiting_review")
             self.progress(f"Waiting for your review: {proposal.title}")
-            decision = await proposal.decision
+            try:
+                decision = await asyncio.shield(proposal.decision)
+            except asyncio.CancelledError:
+                await self._settle_accept(proposal)
+                raise
             await asyncio.to_thread(store.update_run, self.run_id, status="running")
         else:
             decision = await self._apply_now(proposal)
         if decision.step_id:
-            self.steps.append(decision.step_id)
+            self._note_step(decision.step_id)
         return decision
+
+    async def _settle_accept(self, proposal: Proposal) -> None:
+        """Cancelled while the user's accept of `proposal` is being applied: the accept
+        goes on (half a step is worse), so wait for it and report its step."""
+        applying = proposal.applying
+        if applying is not None and not applying.is_set():
+            await asyncio.shield(applying.wait())
+        if proposal.decision.done() and not proposal.decision.cancelled():
+            step_id = proposal.decision.result().step_id
+            if step_id:
+                self._note_step(step_id)
+
+    def _note_step(self, step: StepRow | str) -> None:
+        step_id = step if isinstance(step, str) else step.step_id
+        if step_id not in self.steps:
+            self.steps.append(step_id)
 
     async def _apply_now(self, proposal: Proposal) -> Decision:
         project = proposal.project
@@ -87,22 +112,20 @@ class RunContext:
                     "Not applied: " + ", ".join(stale) + " changed while the run worked.", stale
                 )
             annotated = self.review_mode == "annotated"
-            await apply_files(
+            step = await apply_step(
                 project,
                 self.host,
                 planned,
                 label=proposal.title,
                 all_through_editor=annotated,
                 needs_confirmation=annotated,
-            )
-            step = await record_step(
-                project,
-                planned,
                 agent=proposal.agent,
                 summary=proposal.title,
                 run_id=proposal.run_id,
                 model=proposal.model,
                 tokens=proposal.tokens,
+                on_recorded=self._note_step,  # a cancel mid-step still reports it
+                mark=proposal.mark,
             )
         return Decision("accepted", step_id=step.step_id, applied=tuple(p.rel for p in planned))
 
@@ -134,6 +157,7 @@ class RunContext:
         proposal = Proposal(
             new_proposal_id(), self.run_id, checked.title, self.project, files, agent, model, tokens
         )
+        proposal.mark = self.step_mark
         return await self.deliver(proposal)
 
 
@@ -196,6 +220,11 @@ class RunManager:
             status, summary, text = outcome.status, outcome.summary, outcome.text
         except asyncio.CancelledError:
             status, summary = "cancelled", "Cancelled; nothing half-applied was left behind."
+            if ctx.steps:  # e.g. an accept that was under way when the cancel came
+                summary = (
+                    f"Cancelled after {len(ctx.steps)} step(s) were applied; they stay (undo"
+                    " takes them back), and nothing half-applied was left behind."
+                )
         except BudgetExhaustedError as exc:  # steps already accepted stay applied
             status, summary, error = "budget_exhausted", exc.message, exc.message
         except SamokoderError as exc:

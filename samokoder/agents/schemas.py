@@ -91,3 +91,14 @@ class Review(_Model):
     approved: bool
     issues: list[ReviewIssue] = Field(default_factory=list)
     summary: str = ""
+
+
+class FixPlan(_Model):
+    """The troubleshooter's reading of a failure and the files to change to fix it."""
+
+    diagnosis: str = Field(description="What is wrong and why, in one or two sentences.")
+    files: list[FileStep] = Field(
+        default_factory=list,
+        max_length=MAX_FILES_PER_TASK,
+        description="Files to change to fix it; empty when no change to the code can fix it.",
+    )

@@ -1,26 +1,42 @@
 """Applying file changes as steps, and walking them back (DESIGN §3, §5).
 
-A step touches editor buffers through one versioned workspace edit, writes
-closed files atomically, then records one checkpoint commit and one store row.
-Undo and redo are steps too, refused without touching anything when a file no
-longer holds the content the step left there.
+A step first stores a write-ahead record (its files' blobs before and after),
+then touches editor buffers through one versioned workspace edit, writes closed
+files atomically, and finally records one checkpoint commit and one store row,
+which replaces the write-ahead record. A server killed anywhere in between
+leaves the record behind, and `agents/recovery.py` finishes or reports the step
+when the folder is opened again. Undo and redo are steps too, refused without
+touching anything when a file no longer holds the content the step left there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
+from samokoder import crashpoints
+from samokoder.agents.disk_writes import read_disk as _read_disk
+from samokoder.agents.disk_writes import write_all
 from samokoder.agents.host import FileEdit, Host
 from samokoder.agents.project import Project
-from samokoder.errors import CheckpointConflictError, NotFoundError, StaleProposalError
+from samokoder.errors import (
+    CheckpointConflictError,
+    NotFoundError,
+    SamokoderError,
+    StaleProposalError,
+)
 from samokoder.store.db import undo_redo_targets
 from samokoder.store.rows import StepFileRow, StepRow
 from samokoder.workspace.checkpoints import blob_sha
-from samokoder.workspace.files import atomic_write, decode_text, delete_file, read_bytes
+
+log = logging.getLogger(__name__)
+_finishing: set[asyncio.Task[StepRow]] = set()
+"""Steps whose caller was cancelled mid-way, left to finish (held so they are not collected)."""
 
 
 @dataclass(frozen=True)
@@ -44,11 +60,6 @@ class PlannedFile:
     version: int | None
 
 
-def _read_disk(project: Project, rel: str) -> str | None:
-    data = read_bytes(project.workspace.resolve(rel))
-    return None if data is None else decode_text(data)
-
-
 async def current_state(project: Project, host: Host, rel: str) -> FileState:
     uri = project.workspace.uri_for(rel)
     doc = host.open_document(uri)
@@ -56,15 +67,6 @@ async def current_state(project: Project, host: Host, rel: str) -> FileState:
         return FileState(rel, uri, doc.text, doc.version)
     text = await asyncio.to_thread(_read_disk, project, rel)
     return FileState(rel, uri, text, None)
-
-
-def _write_closed(project: Project, files: list[PlannedFile]) -> None:
-    for planned in files:
-        path = project.workspace.resolve(planned.rel)
-        if planned.after is None:
-            delete_file(path, project.root)
-        else:
-            atomic_write(path, planned.after.encode("utf-8"))
 
 
 async def apply_files(
@@ -101,10 +103,10 @@ async def apply_files(
                 names,
             )
     if on_disk:
-        await asyncio.to_thread(_write_closed, project, on_disk)
+        await asyncio.to_thread(write_all, project, on_disk)
 
 
-def _commit(
+def _draft(
     project: Project,
     files: list[PlannedFile],
     *,
@@ -116,40 +118,147 @@ def _commit(
     model: str,
     tokens: int,
 ) -> StepRow:
-    step_id = uuid.uuid4().hex[:12]
+    """The step's row before its commit: the files' blobs are stored now."""
     repo = project.checkpoints
-    rows = []
-    changes: dict[str, bytes | None] = {}
-    for f in files:
-        before = None if f.before is None else repo.write_blob(f.before.encode("utf-8"))
-        after_bytes = None if f.after is None else f.after.encode("utf-8")
-        after = None if after_bytes is None else repo.write_blob(after_bytes)
-        rows.append(StepFileRow(path=f.rel, before_blob=before, after_blob=after))
-        changes[f.rel] = after_bytes
-    commit = repo.commit_step(
-        changes,
-        agent=agent,
-        summary=summary,
-        run_id=run_id or "-",
-        step_id=step_id,
-        model=model or "-",
-        tokens=tokens,
+    rows = tuple(
+        StepFileRow(
+            path=f.rel,
+            before_blob=None if f.before is None else repo.write_blob(f.before.encode("utf-8")),
+            after_blob=None if f.after is None else repo.write_blob(f.after.encode("utf-8")),
+        )
+        for f in files
     )
-    step = StepRow(
-        step_id=step_id,
+    return StepRow(
+        step_id=uuid.uuid4().hex[:12],
         run_id=run_id,
         kind=kind,
         target_step_id=target,
         agent=agent,
         summary=summary,
-        commit_sha=commit.sha,
+        commit_sha=None,
         model=model,
         tokens=tokens,
         created_at=time.time(),
-        files=tuple(rows),
+        files=rows,
     )
+
+
+def commit_and_record(
+    project: Project, draft: StepRow, changes: Mapping[str, bytes | None], *, once: bool = False
+) -> StepRow:
+    """Blocking. One checkpoint commit for the step, then its store row (which also
+    removes its write-ahead record). `once`: see `CheckpointRepo.commit_step`."""
+    commit = project.checkpoints.commit_step(
+        changes,
+        agent=draft.agent,
+        summary=draft.summary,
+        run_id=draft.run_id or "-",
+        step_id=draft.step_id,
+        model=draft.model or "-",
+        tokens=draft.tokens,
+        once=once,
+    )
+    crashpoints.reached("after_ref_update")
+    step = replace(draft, commit_sha=commit.sha)
     project.store.add_step(step)
+    crashpoints.reached("after_step_row")
     return step
+
+
+def _changes(files: list[PlannedFile]) -> dict[str, bytes | None]:
+    return {f.rel: None if f.after is None else f.after.encode("utf-8") for f in files}
+
+
+def _plan(
+    project: Project, files: list[PlannedFile], mark: tuple[str, str] | None, **meta: Any
+) -> StepRow:
+    draft = _draft(project, files, **meta)
+    project.store.plan_step(draft, mark)
+    return draft
+
+
+def _forget_if_untouched(project: Project, draft: StepRow, files: list[PlannedFile]) -> None:
+    """After a failed apply: drop the write-ahead record unless a file on disk holds what
+    the step writes (a write not rolled back); then the next open settles the step."""
+    on_disk = {f.rel for f in files if f.version is None}
+
+    def holds_after(f: StepFileRow) -> bool:
+        try:
+            return _content_sha(project, _read_disk(project, f.path)) == f.after_blob
+        except (OSError, SamokoderError):
+            return False
+
+    written = [
+        f.path
+        for f in draft.files
+        if f.path in on_disk and f.after_blob != f.before_blob and holds_after(f)
+    ]
+    if written:
+        log.error("step %s failed after writing %s", draft.step_id, ", ".join(written))
+    else:
+        project.store.drop_pending_step(draft.step_id)
+
+
+async def apply_step(
+    project: Project,
+    host: Host,
+    files: list[PlannedFile],
+    *,
+    label: str,
+    kind: str = "apply",
+    target: str | None = None,
+    agent: str,
+    summary: str,
+    run_id: str | None,
+    model: str = "",
+    tokens: int = 0,
+    all_through_editor: bool = False,
+    needs_confirmation: bool = False,
+    on_recorded: Callable[[StepRow], None] | None = None,
+    mark: tuple[str, str] | None = None,
+) -> StepRow:
+    """Apply `files` and record them as one step, surviving a crash at any point.
+
+    A caller cancelled mid-way gets CancelledError only once the step is complete
+    (or failed): half a step is worse than a late cancel. `on_recorded` hears of
+    the step even then. `mark`: a run artifact stored with the step (`plan_step`).
+    """
+    meta: dict[str, Any] = {
+        "kind": kind, "target": target, "agent": agent, "summary": summary,
+        "run_id": run_id, "model": model, "tokens": tokens,
+    }  # fmt: skip
+
+    async def work() -> StepRow:
+        with crashpoints.step_kind(kind):
+            draft = await asyncio.to_thread(_plan, project, files, mark, **meta)
+            crashpoints.reached("step_planned")
+            try:
+                await apply_files(
+                    project,
+                    host,
+                    files,
+                    label=label,
+                    all_through_editor=all_through_editor,
+                    needs_confirmation=needs_confirmation,
+                )
+            except BaseException:
+                await asyncio.to_thread(_forget_if_untouched, project, draft, files)
+                raise
+            crashpoints.reached("after_apply_before_commit")
+            step = await asyncio.to_thread(commit_and_record, project, draft, _changes(files))
+            if on_recorded is not None:
+                on_recorded(step)
+            return step
+
+    task = asyncio.ensure_future(work())
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not task.done():
+            _finishing.add(task)
+            task.add_done_callback(_finishing.discard)
+            await asyncio.wait({task})
+        raise
 
 
 async def record_step(
@@ -164,26 +273,27 @@ async def record_step(
     model: str = "",
     tokens: int = 0,
 ) -> StepRow:
-    return await asyncio.to_thread(
-        _commit,
-        project,
-        files,
-        kind=kind,
-        target=target,
-        agent=agent,
-        summary=summary,
-        run_id=run_id,
-        model=model,
-        tokens=tokens,
-    )
+    """Record files already applied as a step (no write-ahead record: see `apply_step`)."""
+
+    def record() -> StepRow:
+        draft = _draft(
+            project, files, kind=kind, target=target, agent=agent, summary=summary,
+            run_id=run_id, model=model, tokens=tokens,
+        )  # fmt: skip
+        return commit_and_record(project, draft, _changes(files))
+
+    return await asyncio.to_thread(record)
 
 
 def _blob_text(project: Project, sha: str | None) -> str | None:
     return None if sha is None else project.checkpoints.read_blob(sha).decode("utf-8")
 
 
-def _content_sha(text: str | None) -> str | None:
-    return None if text is None else blob_sha(text.encode("utf-8"))
+def _content_sha(project: Project, text: str | None) -> str | None:
+    """The blob id `text` would have in the checkpoint repository (sha1 or sha256)."""
+    if text is None:
+        return None
+    return blob_sha(text.encode("utf-8"), project.checkpoints.object_format)
 
 
 async def _walk(project: Project, host: Host, direction: str) -> dict[str, Any]:
@@ -205,7 +315,7 @@ async def _walk(project: Project, host: Host, direction: str) -> dict[str, Any]:
                 else (row.before_blob, row.after_blob)
             )
             state = await current_state(project, host, row.path)
-            if _content_sha(state.text) != expected:
+            if _content_sha(project, state.text) != expected:
                 differing.append(row.path)
                 continue
             planned.append(
@@ -224,10 +334,11 @@ async def _walk(project: Project, host: Host, direction: str) -> dict[str, Any]:
                 + " changed since. Nothing was changed; save or revert those edits first.",
                 differing,
             )
-        await apply_files(project, host, planned, label=f"Samokoder: {direction} {target.summary}")
-        step = await record_step(
+        step = await apply_step(
             project,
+            host,
             planned,
+            label=f"Samokoder: {direction} {target.summary}",
             kind=direction,
             target=target_id,
             agent=direction,

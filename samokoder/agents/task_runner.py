@@ -53,6 +53,7 @@ class TaskOutcome:
     status: str  # accepted | rejected | unchanged
     files: list[str] = field(default_factory=list)
     message: str = ""
+    commands: list[str] = field(default_factory=list)  # the developer's, to run afterwards
 
 
 async def run_task(
@@ -77,7 +78,7 @@ async def run_task(
             change_set, bases, agent="developer", model=model, tokens=tokens
         )
         if decision.verdict == "accepted":
-            return TaskOutcome("accepted", list(decision.applied))
+            return TaskOutcome("accepted", list(decision.applied), commands=list(steps.commands))
         if decision.verdict == "stale":
             raise StaleProposalError(f"{label}: files changed while it was reviewed.", [])
         if decision.verdict != "rejected" or not decision.feedback:
@@ -130,6 +131,24 @@ async def _plan_files(
             },
         ]
     raise SamokoderError(f"The developer kept naming refused paths: {'; '.join(refused)}")
+
+
+async def write_changes(
+    ctx: RunContext,
+    where: ProjectFolder,
+    task: Task,
+    steps: TaskSteps,
+    design: str,
+    currents: dict[str, str | None],
+    label: str,
+    notes: str | None = None,
+) -> tuple[ChangeSet | None, dict[str, str | None], int, str]:
+    """The code writers on `steps` (no reviewer): a change set, its bases, tokens and model.
+
+    For work outside a planned task (a troubleshooter's fix, tests to write).
+    """
+    written = await _write_all(ctx, task, steps, design, currents, label, user_notes=notes)
+    return _change_set(where, task, label, currents, written)
 
 
 def _layers(files: list[FileStep]) -> list[list[FileStep]]:

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.protocol import lsp_method
 
 from samokoder.server.capabilities import ClientFeatures
+from samokoder.server.framing import AnsweringProtocol
 
 if TYPE_CHECKING:
     from samokoder.agents.project import Project
@@ -40,12 +41,14 @@ DOMAIN_MODULES = (
     "samokoder.agents.steps",
     "samokoder.agents.edit_selection",
     "samokoder.agents.pipeline",
+    "samokoder.agents.code_tasks",
     "samokoder.server.lsp_host",
 )
 
 
-class SamokoderProtocol(LanguageServerProtocol):
-    """Pins positions to UTF-16, the unit every edit computation here uses."""
+class SamokoderProtocol(AnsweringProtocol):
+    """Pins positions to UTF-16, the unit every edit computation here uses; answers
+    malformed requests (see `framing`)."""
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(
@@ -181,6 +184,10 @@ class SamokoderServer(LanguageServer):
             if project is None:
                 project = await asyncio.to_thread(Project.open, root, settings.checkpoints)
                 services.projects[root] = project
+                for settled in project.recovered:  # steps a killed server left half-done
+                    self.window_show_message(
+                        types.ShowMessageParams(types.MessageType.Warning, settled.message)
+                    )
             return project
 
     async def project_for_uri(self, uri: object) -> tuple[Project, str]:
@@ -213,6 +220,9 @@ class SamokoderServer(LanguageServer):
         if services is None:
             return
         await services.runs.shutdown()
+        from samokoder.workspace.processes import kill_all_groups
+
+        kill_all_groups()  # cancelled runs killed theirs; this is the backstop
         for project in list(services.projects.values()):
             await asyncio.to_thread(project.close)
         services.projects.clear()

@@ -12,7 +12,29 @@ def one_object(args: tuple[Any, ...], command: str, shape: str) -> dict[str, Any
         return {}
     if len(args) != 1 or not isinstance(args[0], dict):
         raise InvalidArgumentError(f"{command} takes one object argument: {shape}")
+    if not _encodable(args[0]):
+        raise InvalidArgumentError(
+            f"{command}: the argument holds text that is not valid Unicode (a lone UTF-16"
+            " surrogate); send well-formed strings"
+        )
     return args[0]
+
+
+def _encodable(value: Any, depth: int = 0) -> bool:
+    """No lone surrogates anywhere (JSON allows them; UTF-8, SQLite and files do not)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if depth > 64:
+        return True  # deeper than any argument we read
+    if isinstance(value, dict):
+        return all(_encodable(k, depth + 1) and _encodable(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_encodable(v, depth + 1) for v in value)
+    return True
 
 
 def require_str(arg: dict[str, Any], name: str) -> str:

@@ -88,10 +88,14 @@ def register(server: SamokoderServer) -> None:
     @rpc_errors
     async def history(ls: SamokoderServer, *args: Any) -> dict[str, Any]:
         from samokoder.agents import steps
+        from samokoder.agents.command_gate import command_history
 
         arg = one_object(args, HISTORY, "{limit?}")
         limit = optional_int(arg, "limit", 50, 1, 1000)
-        return await steps.history(await ls.project_for(), limit)
+        project = await ls.project_for()
+        result = await steps.history(project, limit)
+        result["commands"] = await command_history(project.store, limit)
+        return result
 
     @server.command(USAGE)
     @rpc_errors
@@ -105,11 +109,10 @@ def register(server: SamokoderServer) -> None:
 
 async def start_edit_selection(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str, Any]:
     from samokoder.agents.edit_selection import AGENT, SelectionRequest, run_edit_selection
-    from samokoder.agents.llm_gateway import NO_MODEL
+    from samokoder.agents.llm_gateway import ensure_model
     from samokoder.agents.steps import current_state
     from samokoder.errors import (
         InvalidArgumentError,
-        NoModelConfiguredError,
         NotFoundError,
     )
     from samokoder.workspace.textedits import Position, offset_at
@@ -123,8 +126,7 @@ async def start_edit_selection(ls: SamokoderServer, arg: dict[str, Any]) -> dict
         raise InvalidArgumentError(
             f"{rel} looks like a secret or ignored file; Samokoder does not send it to a model."
         )
-    if not settings.model_for(AGENT):
-        raise NoModelConfiguredError(NO_MODEL)
+    await ensure_model(settings, AGENT)
     if instruction is None and not ls.features.ask:
         raise InvalidArgumentError(
             "'instruction' is required: this client cannot be asked for one "
@@ -178,7 +180,7 @@ async def start_generate(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str, 
     target = project.workspace.resolve(folder) if folder else project.root
     if await asyncio.to_thread(target.is_file):
         raise InvalidArgumentError(f"folder {folder!r} is a file, not a folder")
-    _require_model(settings)
+    await _require_model(settings)
     existing = await asyncio.to_thread(_count_files, target)
     request = GenerateRequest(description, folder, existing)
     run_id = await services.runs.start(
@@ -218,7 +220,7 @@ async def start_implement(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str,
         if project.is_secret(rel):
             raise InvalidArgumentError(f"{rel} looks like a secret or ignored file.")
         files.append(rel)
-    _require_model(settings)
+    await _require_model(settings)
     request = ImplementRequest(description, tuple(files))
     run_id = await services.runs.start(
         kind="implement",
@@ -270,12 +272,11 @@ def _description(arg: dict[str, Any]) -> str:
     return value.strip()
 
 
-def _require_model(settings: Any) -> None:
-    from samokoder.agents.llm_gateway import NO_MODEL
-    from samokoder.errors import NoModelConfiguredError
+async def _require_model(settings: Any) -> None:
+    """A model for the agents, from the settings, a provider key or a local Ollama."""
+    from samokoder.agents.llm_gateway import ensure_model
 
-    if not settings.model_for("developer"):
-        raise NoModelConfiguredError(NO_MODEL)
+    await ensure_model(settings, "developer")
 
 
 async def start_resume(ls: SamokoderServer, run_id: str) -> dict[str, Any]:
@@ -305,7 +306,7 @@ async def start_resume(ls: SamokoderServer, run_id: str) -> dict[str, Any]:
             "save their progress."
         )
     request = json.loads(saved["request"])
-    _require_model(settings)
+    await _require_model(settings)
     body: RunBody
     if request.get("kind") == "generate":
         gen = GenerateRequest(request["description"], request["folder"], request["existing_files"])

@@ -150,6 +150,19 @@ class LspHost:
                 return pending
             await asyncio.sleep(0.02)
 
+    async def show_document(self, uri: str) -> bool:
+        if not self.server.features.show_document:
+            return False
+        params = types.ShowDocumentParams(uri=uri, take_focus=True)
+        try:
+            result = await asyncio.wait_for(
+                self.server.window_show_document_async(params), EDIT_TIMEOUT
+            )
+        except Exception as exc:  # a client that fails to show it still gets runFinished.text
+            log.warning("window/showDocument failed: %s", exc)
+            return False
+        return bool(getattr(result, "success", False))
+
     def log(self, message: str, *, error: bool = False) -> None:
         kind = types.MessageType.Error if error else types.MessageType.Log
         self.server.window_log_message(types.LogMessageParams(kind, message))

@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 from pygls.io_ import run_async
 
+from samokoder.server.framing import ResyncingStreamReader
+
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
@@ -38,7 +40,7 @@ async def serve_tcp(port: int, token: str, on_ready: Callable[[], None] | None =
             try:
                 await run_async(
                     stop_event=stop,
-                    reader=reader,
+                    reader=ResyncingStreamReader(reader),
                     protocol=server.protocol,
                     logger=log,
                     error_handler=server.report_server_error,

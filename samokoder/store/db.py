@@ -14,12 +14,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from samokoder.errors import InvalidArgumentError, NotFoundError, SamokoderError
 from samokoder.store import schema
+from samokoder.store.command_runs import CommandRunLog
+from samokoder.store.pending_steps import (
+    DELETE_PENDING_STEP,
+    PROMOTE_PENDING_MARK,
+    PendingStepLog,
+)
 from samokoder.store.rows import (
     PROPOSAL_STATUSES,
     RUN_STATUSES,
@@ -32,6 +38,7 @@ from samokoder.store.rows import (
     StepRow,
 )
 from samokoder.store.undo_stack import undo_redo_targets
+from samokoder.store.usage import fold_usage
 
 __all__ = ["STATE_DIR", "STATE_FILE", "Store", "undo_redo_targets"]
 
@@ -48,7 +55,7 @@ _EXISTS = {
 }
 
 
-class Store:
+class Store(CommandRunLog, PendingStepLog):
     """History of one workspace in ``<root>/.samokoder/state.db``; open with ``Store.open``."""
 
     def __init__(
@@ -156,6 +163,7 @@ class Store:
         with self._write() as conn:
             ids = [str(row[0]) for row in conn.execute(schema.SELECT_LIVE_RUNS)]
             conn.execute(schema.INTERRUPT_LIVE_RUNS, (self._clock(), INTERRUPTED_ERROR))
+            conn.executemany(schema.INTERRUPT_PROPOSALS, [(run_id,) for run_id in ids])
         if ids:
             logger.info("marked %d run(s) left by a previous server as interrupted", len(ids))
         return ids
@@ -231,6 +239,8 @@ class Store:
                 [(step.step_id, f.path, f.before_blob, f.after_blob) for f in step.files],
                 f"a file of step {step.step_id!r}",
             )
+            conn.execute(PROMOTE_PENDING_MARK, (step.step_id,))  # from its write-ahead record,
+            conn.execute(DELETE_PENDING_STEP, (step.step_id,))  # which goes
 
     def get_step(self, step_id: str) -> StepRow | None:
         with self._read() as conn:
@@ -297,24 +307,7 @@ class Store:
                 rows = conn.execute(schema.USAGE).fetchall()
             else:
                 rows = conn.execute(schema.RUN_USAGE, (run_id,)).fetchall()
-        total = _Totals()
-        by_run: dict[str | None, _Totals] = {}
-        by_agent: dict[str, _Totals] = {}
-        by_model: dict[str, _Totals] = {}
-        for group_run, agent, model, prompt, completion, cost, count in rows:
-            for totals in (
-                total,
-                by_run.setdefault(group_run, _Totals()),
-                by_agent.setdefault(agent, _Totals()),
-                by_model.setdefault(model, _Totals()),
-            ):
-                totals.add(int(prompt), int(completion), float(cost), int(count))
-        return {
-            "total": total.as_json(),
-            "byRun": [{"runId": key, **t.as_json()} for key, t in by_run.items()],
-            "byAgent": [{"agent": key, **t.as_json()} for key, t in by_agent.items()],
-            "byModel": [{"model": key, **t.as_json()} for key, t in by_model.items()],
-        }
+        return fold_usage(rows)
 
     # plumbing
 
@@ -346,28 +339,6 @@ class Store:
             finally:
                 if conn.in_transaction:
                     conn.execute("COMMIT")
-
-
-@dataclass(slots=True)
-class _Totals:
-    prompt: int = 0
-    completion: int = 0
-    cost: float = 0.0
-    requests: int = 0
-
-    def add(self, prompt: int, completion: int, cost: float, requests: int) -> None:
-        self.prompt += prompt
-        self.completion += completion
-        self.cost += cost
-        self.requests += requests
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "promptTokens": self.prompt,
-            "completionTokens": self.completion,
-            "costUsd": self.cost,
-            "requests": self.requests,
-        }
 
 
 def _configure(conn: sqlite3.Connection, path: Path) -> None:

@@ -20,7 +20,7 @@ RunStatus = Literal[
     "interrupted",
 ]
 ProposalStatus = Literal[
-    "pending", "accepted", "partially_accepted", "rejected", "stale", "cancelled"
+    "pending", "accepted", "partially_accepted", "rejected", "stale", "cancelled", "interrupted"
 ]
 StepKind = Literal["apply", "undo", "redo"]
 

@@ -104,7 +104,59 @@ CREATE TABLE run_artifacts (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# Every command the agents proposed, run or not (DESIGN §6): argv as JSON, output capped.
+_V3 = """
+CREATE TABLE command_runs (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id           TEXT REFERENCES runs(run_id) ON DELETE SET NULL,
+    command          TEXT NOT NULL,
+    argv             TEXT NOT NULL,
+    cwd              TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    exit_code        INTEGER,
+    duration_ms      REAL NOT NULL,
+    output           TEXT NOT NULL,
+    truncated_bytes  INTEGER NOT NULL,
+    sandboxed        INTEGER NOT NULL CHECK (sandboxed IN (0, 1)),
+    message          TEXT NOT NULL,
+    created_at       REAL NOT NULL
+);
+CREATE INDEX command_runs_by_run ON command_runs(run_id);
+"""
+
+# The write-ahead record of steps (store/pending_steps.py): a step's files with their blobs
+# before and after, written before any file changes and removed when the step is recorded.
+_V4 = """
+CREATE TABLE pending_steps (
+    step_id         TEXT PRIMARY KEY,
+    run_id          TEXT REFERENCES runs(run_id) ON DELETE SET NULL,
+    kind            TEXT NOT NULL,
+    target_step_id  TEXT REFERENCES steps(step_id),
+    agent           TEXT NOT NULL,
+    summary         TEXT NOT NULL,
+    model           TEXT NOT NULL,
+    tokens          INTEGER NOT NULL,
+    created_at      REAL NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'abandoned')),
+    note            TEXT,
+    mark_name       TEXT,
+    mark_body       TEXT
+);
+CREATE INDEX pending_steps_by_run ON pending_steps(run_id);
+CREATE INDEX pending_steps_by_target ON pending_steps(target_step_id);
+CREATE INDEX pending_steps_by_state ON pending_steps(state);
+
+CREATE TABLE pending_step_files (
+    id           INTEGER PRIMARY KEY,
+    step_id      TEXT NOT NULL REFERENCES pending_steps(step_id) ON DELETE CASCADE,
+    path         TEXT NOT NULL,
+    before_blob  TEXT,
+    after_blob   TEXT
+);
+CREATE UNIQUE INDEX pending_step_files_by_step ON pending_step_files(step_id, path);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Statements the store runs against the current schema, spelled out in full (no string
@@ -124,6 +176,9 @@ SELECT_LIVE_RUNS = (
 INTERRUPT_LIVE_RUNS = (
     "UPDATE runs SET status = 'interrupted', finished_at = ?, error = COALESCE(error, ?) "
     "WHERE status IN ('running', 'awaiting_review')"
+)
+INTERRUPT_PROPOSALS = (
+    "UPDATE proposals SET status = 'interrupted' WHERE status = 'pending' AND run_id = ?"
 )
 INSERT_STEP = (
     "INSERT INTO steps (step_id, run_id, kind, target_step_id, agent, summary, commit_sha, "

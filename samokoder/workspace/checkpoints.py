@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from samokoder import crashpoints
 from samokoder.errors import InvalidArgumentError, NotFoundError, SamokoderError
+from samokoder.workspace.checkpoint_rules import STATE_DIR, check_step_paths, ensure_state_dir
 from samokoder.workspace.git_plumbing import (
     FILE_MODES,
     GITLINK_MODE,
@@ -54,7 +56,6 @@ CheckpointMode = Literal["shadow", "repo"]
 MAX_BLOB_BYTES = 5 * 1024 * 1024
 """Files larger than this are not stored in checkpoints (reported in `StepCommit.skipped`)."""
 SHADOW_BRANCH = "refs/heads/checkpoints"
-STATE_DIR = ".samokoder"
 _LOG_SCAN_LIMIT = 1000
 _CAS_ATTEMPTS = 3
 _HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -126,7 +127,7 @@ class CheckpointRepo:
         root = root.resolve()
         if not root.is_dir():
             raise NotFoundError(f"workspace folder {root} does not exist")
-        _ensure_state_dir(root)
+        ensure_state_dir(root)
         if mode == "shadow":
             return cls._open_shadow(root)
         if mode == "repo":
@@ -233,9 +234,15 @@ class CheckpointRepo:
         step_id: str,
         model: str,
         tokens: int,
+        once: bool = False,
     ) -> StepCommit:
-        """Record one step: its tree is the previous tree plus `changes` (None deletes)."""
-        _check_paths(changes)
+        """Record one step: its tree is the previous tree plus `changes` (None deletes).
+
+        `once`: if the branch tip already is this step's commit, return it instead of
+        committing again (a step replayed after a crash, whose `update-ref` child may
+        have outlived the dead server and moved the branch meanwhile).
+        """
+        check_step_paths(changes)
         with self._lock:
             skipped = sorted(
                 p for p, data in changes.items() if data and len(data) > MAX_BLOB_BYTES
@@ -247,6 +254,7 @@ class CheckpointRepo:
                 for path, data in changes.items()
                 if path not in skipped
             }
+            crashpoints.reached("after_blob_writes")
             message = format_message(
                 f"{agent}: {summary.strip() or 'step'}",
                 {
@@ -259,6 +267,8 @@ class CheckpointRepo:
             ref = self._branch_ref()
             reason = "the branch kept moving while the step was built"
             for attempt in range(1, _CAS_ATTEMPTS + 1):
+                if once and (done := self._tip_of_step(ref, step_id)) is not None:
+                    return StepCommit(done, skipped)
                 try:
                     parent = self._load_parent(ref, list(blobs))
                 except RevisionMoved:
@@ -266,6 +276,7 @@ class CheckpointRepo:
                 entries = self._new_entries(parent, blobs)
                 tree = rewrite_trees(self._objects, parent.dirs, entries)
                 sha = self._objects.write("commit", commit_object(tree, parent.commit, message))
+                crashpoints.reached("before_ref_update")
                 moved = self._git.run(
                     "update-ref", "--create-reflog", "-m", f"samokoder: step {step_id}",
                     ref, sha, parent.commit or self._objects.null_sha, check=False,
@@ -279,6 +290,15 @@ class CheckpointRepo:
                 reason = moved.stderr.decode("utf-8", "replace").strip()
                 log.info("checkpoint ref moved (attempt %d): %s", attempt, reason)
             raise SamokoderError(f"could not record step {step_id} on {ref}: {reason}")
+
+    def _tip_of_step(self, ref: str, step_id: str) -> str | None:
+        """The tip commit of `ref` if its `Samokoder-Step` trailer is `step_id`."""
+        found = cat_file_batch(self._git, [ref])[0]
+        if found is None or found.kind != "commit":
+            return None
+        _headers, _, message = found.body.decode("utf-8", "replace").partition("\n\n")
+        _text, trailers = split_trailers(message)
+        return found.sha if trailers.get("Samokoder-Step") == step_id else None
 
     def _tip_ref(self) -> str:
         return SHADOW_BRANCH if self.mode == "shadow" else "HEAD"
@@ -331,6 +351,20 @@ class CheckpointRepo:
             return "100644"
         return "100755" if st.st_mode & stat.S_IXUSR else "100644"
 
+    def sync_index(self, commit: str) -> None:
+        """Repo mode: finish what a step interrupted after its ref update left undone, moving
+        the index entries of `commit`'s files that still match its parent to `commit`."""
+        if self.mode != "repo":
+            return
+        with self._lock:
+            paths = changed_files(self._git, [commit])[commit]
+            dirs = sorted({d for p in paths for d in parent_dirs(p)} | {""})
+            found = read_dirs(self._git, self._trees, f"{commit}^", dirs)
+            parent = _Parent(*found) if found[0] else _Parent(None, {d: {} for d in dirs})
+            after = _Parent(*read_dirs(self._git, self._trees, commit, dirs))
+            entries = {p: after.dirs[p.rpartition("/")[0]].get(p.rpartition("/")[2]) for p in paths}
+            self._sync_user_index(parent, entries)
+
     def _sync_user_index(self, parent: _Parent, entries: dict[str, TreeEntry | None]) -> None:
         """Move unstaged index entries to the new commit so `git status` shows no revert."""
         staged = index_entries(self._git, list(entries))
@@ -365,45 +399,3 @@ def _repo_env(git_dir: Path, work_tree: Path) -> dict[str, str]:
         "GIT_WORK_TREE": str(work_tree),
         "GIT_LITERAL_PATHSPECS": "1",
     }
-
-
-def _ensure_state_dir(root: Path) -> None:
-    """`.samokoder/` hides itself from `git status`: a `*` .gitignore plus info/exclude."""
-    state = root / STATE_DIR
-    state.mkdir(exist_ok=True)
-    ignore = state / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n", encoding="utf-8")
-    user_git = root / ".git"
-    if not user_git.is_dir():
-        return
-    exclude = user_git / "info" / "exclude"
-    exclude.parent.mkdir(parents=True, exist_ok=True)
-    text = exclude.read_text(encoding="utf-8", errors="replace") if exclude.exists() else ""
-    if f"{STATE_DIR}/" in (line.strip() for line in text.splitlines()):
-        return
-    separator = "" if not text or text.endswith("\n") else "\n"
-    with exclude.open("a", encoding="utf-8") as handle:
-        handle.write(f"{separator}{STATE_DIR}/\n")
-
-
-def _check_paths(changes: Mapping[str, bytes | None]) -> None:
-    for path in changes:
-        parts = path.split("/")
-        bad = (
-            not path
-            or any(ch in path for ch in "\0\n\r")
-            or any(part in ("", ".", "..") for part in parts)
-            or any(part.lower() == ".git" for part in parts)
-            or parts[0] == STATE_DIR
-        )
-        if bad:
-            raise InvalidArgumentError(
-                f"refused path {path!r}: checkpoint paths are relative POSIX paths inside the"
-                " workspace, outside .git/ and .samokoder/"
-            )
-    files = {p for p, data in changes.items() if data is not None}
-    for path in files:
-        clash = next((d for d in parent_dirs(path) if d in files), None)
-        if clash is not None:
-            raise InvalidArgumentError(f"step writes both {clash!r} and {path!r} inside it")

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from samokoder.errors import InvalidArgumentError, OutsideWorkspaceError
+from samokoder.workspace.git_plumbing import git_env
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +29,7 @@ PROTECTED_DIRS = frozenset({".git", ".samokoder"})
 
 _SECRET_SUFFIXES = (".pem", ".key")
 _GIT_TIMEOUT_S = 10.0
-# Variables that would point git at some other repository than the workspace's.
-_GIT_ENV_OVERRIDES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_CEILING_DIRECTORIES")
+_GIT_CONFIG_ENV = ("XDG_CONFIG_HOME",)
 
 
 def _is_within(path: Path, root: Path) -> bool:
@@ -228,7 +228,9 @@ class IgnoreMatcher:
         return self._enabled
 
     def _run_git(self, args: list[str], stdin: bytes) -> subprocess.CompletedProcess[bytes] | None:
-        env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_OVERRIDES}
+        # git's scrubbed environment (never the user's API keys), plus where a global
+        # gitignore may live
+        env = git_env({k: os.environ[k] for k in _GIT_CONFIG_ENV if k in os.environ})
         try:
             return subprocess.run(
                 ["git", "-C", str(self._root), *args],

@@ -131,7 +131,7 @@ async def test_bad_requests_get_clear_errors(
             assert expected in str(info.value), (command, args, str(info.value))
         # still serving, and nothing reached the provider
         history = await ed.command("samokoder.history", {})
-        assert history == {"steps": []}
+        assert history == {"steps": [], "commands": []}
         assert fake_provider.requests == []
         assert ed.finished == []
     finally:

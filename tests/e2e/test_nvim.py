@@ -218,6 +218,9 @@ def test_generate_multi_file_review(
     assert r["workspace_folders"] == [workspace.resolve().as_uri()]
     assert r["finished"]["status"] == "succeeded", r["finished"]
     assert r["proposals"] == len(r["reviews"]) >= 2
+    consent = r["command_questions"][0]  # one per task's commands, through vim.ui.select
+    assert consent["items"] == ["Run", "Skip", "Always for this run"]
+    assert "python -m pytest" in consent["prompt"]
     first = r["reviews"][0]
     listed = [line.split()[-3] for line in first["first"]["files"]]
     assert sorted(listed) == sorted(f"app/{p}" for p in GREETER_TASKS[0]["files"])

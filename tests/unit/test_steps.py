@@ -58,6 +58,9 @@ class MemoryHost:
 
     def log(self, message: str, *, error: bool = False) -> None: ...
 
+    async def show_document(self, uri: str) -> bool:
+        return False
+
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:

@@ -131,7 +131,7 @@ def test_every_foreign_key_column_is_indexed(store: Store) -> None:
             for fk in conn.execute(f"PRAGMA foreign_key_list({table})").fetchall():
                 assert fk[3] in indexed, f"{table}.{fk[3]} has no index"
                 checked += 1
-        assert checked == 7
+        assert checked == 11  # 7, + command_runs (1), + pending_steps (2) and files (1)
         assert "created_at" in _leading_index_columns(conn, "steps")
     finally:
         conn.close()

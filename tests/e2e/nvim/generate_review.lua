@@ -35,6 +35,13 @@ end
 
 T.run(function()
   require("samokoder").setup({ cmd = T.params.cmd })
+  -- The developer's commands are asked about with vim.ui.select (headless, it would wait
+  -- for a key): answer Skip, as a user who does not want them run.
+  R.command_questions = {}
+  vim.ui.select = function(items, opts, on_choice)
+    R.command_questions[#R.command_questions + 1] = { prompt = opts.prompt, items = items }
+    on_choice("Skip")
+  end
   -- No file is open: generate starts the client for the working directory itself.
   R.clients_before = #vim.lsp.get_clients({ name = "samokoder" })
   require("samokoder").generate({ description = "a command line greeter", folder = "app" })

@@ -1,0 +1,148 @@
+"""Settling steps a dead server left half-done, when their folder is opened again.
+
+Each step stores a write-ahead record before it changes a file (see `steps.py`).
+A record still present at open time is settled by what the disk and the
+checkpoint branch show, so the step ends up either fully there or fully absent:
+
+- its commit is on the branch: only the store row was missing; it is added.
+- every file holds the step's content or its content before, and at least one the
+  step's: the step is completed (the rest written, committed, recorded).
+- every file holds its content before: nothing reached the disk; the record is
+  dropped (an editor may still show the change, unsaved: its own undo reverts it).
+- a file holds something else (the user or another program changed it since):
+  nothing is touched; the record is kept, marked abandoned, and reported.
+
+Temporary files of an interrupted atomic write are removed in every case.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from samokoder.errors import SamokoderError
+from samokoder.store.rows import StepFileRow, StepRow
+from samokoder.workspace.checkpoints import blob_sha
+from samokoder.workspace.files import read_bytes
+
+if TYPE_CHECKING:
+    from samokoder.agents.project import Project
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["recorded", "completed", "not_applied", "abandoned"]
+_BRANCH_SCAN = 50
+_MAX_FILE = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RecoveredStep:
+    """What happened to one interrupted step; `message` is meant for the user."""
+
+    step_id: str
+    outcome: Outcome
+    files: tuple[str, ...]
+    message: str
+
+
+def recover_steps(project: Project) -> list[RecoveredStep]:
+    """Blocking. Settle every step left pending in the store, oldest first."""
+    settled = []
+    for draft in project.store.pending_steps():
+        try:
+            result = _settle(project, draft)
+        except (OSError, SamokoderError) as exc:
+            log.exception("could not settle interrupted step %s", draft.step_id)
+            note = f"recovery failed: {exc}"
+            project.store.abandon_pending_step(draft.step_id, note)
+            result = _report(draft, "abandoned", f"could not be settled ({exc}); nothing changed.")
+        log.warning("%s", result.message)
+        settled.append(result)
+    return settled
+
+
+def _settle(project: Project, draft: StepRow) -> RecoveredStep:
+    for f in draft.files:
+        _remove_temp_files(project.workspace.resolve(f.path))
+    commit = _commit_on_branch(project, draft.step_id)
+    if commit is not None:
+        project.checkpoints.sync_index(commit)  # repo mode: the index may lag behind
+        project.store.add_step(replace(draft, commit_sha=commit))
+        return _report(draft, "recorded", "was committed before the server stopped; recorded it.")
+    states = {f.path: _state(project, f) for f in draft.files}
+    other = sorted(path for path, state in states.items() if state == "other")
+    if other:
+        note = ", ".join(other) + " changed since the step was interrupted"
+        project.store.abandon_pending_step(draft.step_id, note)
+        return _report(
+            draft,
+            "abandoned",
+            f"was interrupted, and {', '.join(other)} changed since; nothing was changed. "
+            "Check those files.",
+        )
+    if all(state == "before" for state in states.values()):
+        project.store.drop_pending_step(draft.step_id)
+        return _report(
+            draft,
+            "not_applied",
+            "was interrupted before any file on disk changed; it was not applied. If your "
+            "editor shows the change unsaved, its undo takes it back.",
+        )
+    from samokoder.agents.disk_writes import put_file
+    from samokoder.agents.steps import commit_and_record
+
+    changes: dict[str, bytes | None] = {}
+    for f in draft.files:
+        data = None if f.after_blob is None else project.checkpoints.read_blob(f.after_blob)
+        changes[f.path] = data
+        if states[f.path] == "before":
+            put_file(project, f.path, data)
+    step = commit_and_record(project, draft, changes, once=True)
+    if step.commit_sha:
+        project.checkpoints.sync_index(step.commit_sha)
+    return _report(
+        draft, "completed", "was interrupted half-way; it was completed and can be undone."
+    )
+
+
+def _report(draft: StepRow, outcome: Outcome, what: str) -> RecoveredStep:
+    files = tuple(f.path for f in draft.files)
+    message = f"Samokoder: the step '{draft.summary}' ({', '.join(files)}) {what}"
+    return RecoveredStep(draft.step_id, outcome, files, message)
+
+
+def _state(project: Project, f: StepFileRow) -> Literal["before", "after", "other"]:
+    try:
+        data = read_bytes(project.workspace.resolve(f.path), _MAX_FILE)
+    except (OSError, SamokoderError):
+        return "other"
+    sha = None if data is None else blob_sha(data, project.checkpoints.object_format)
+    if sha == f.after_blob:
+        return "after"
+    return "before" if sha == f.before_blob else "other"
+
+
+def _commit_on_branch(project: Project, step_id: str) -> str | None:
+    for info in project.checkpoints.log(_BRANCH_SCAN):
+        if info.trailers.get("Samokoder-Step") == step_id:
+            return info.sha
+    return None
+
+
+def _remove_temp_files(path: Path) -> None:
+    """Leftovers of `atomic_write` (`.<name>.<8 random characters>.tmp`) beside `path`."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}\.tmp")
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        if pattern.fullmatch(name):
+            leftover = path.parent / name
+            if leftover.is_file() and not leftover.is_symlink():
+                log.info("removing %s, left by an interrupted write", leftover)
+                leftover.unlink(missing_ok=True)
