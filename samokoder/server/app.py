@@ -26,7 +26,7 @@ from samokoder.server.framing import AnsweringProtocol
 if TYPE_CHECKING:
     from samokoder.agents.project import Project
     from samokoder.agents.review import ProposalBook
-    from samokoder.agents.runs import RunManager
+    from samokoder.agents.runs import RunBody, RunManager
     from samokoder.server.lsp_host import LspHost
     from samokoder.settings import Settings
 
@@ -226,6 +226,23 @@ class SamokoderServer(LanguageServer):
         for project in list(services.projects.values()):
             await asyncio.to_thread(project.close)
         services.projects.clear()
+
+    async def start_run(
+        self, *, kind: str, title: str, description: str, project: Project, body: RunBody
+    ) -> str:
+        """Start a run with this connection's host, the current settings and review mode."""
+        services = await self.services()
+        settings = await self.settings()
+        return await services.runs.start(
+            kind=kind,
+            title=title,
+            description=description,
+            project=project,
+            settings=settings,
+            host=services.host,
+            review_mode=self.review_mode(settings),
+            body=body,
+        )
 
     def review_mode(self, settings: Settings) -> str:
         if settings.review is not None:

@@ -99,17 +99,8 @@ async def start_explain(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str, A
 async def _start(
     ls: SamokoderServer, kind: str, title: str, description: str, project: Project, body: Any
 ) -> dict[str, Any]:
-    services = await ls.services()
-    settings = await ls.settings()
-    run_id = await services.runs.start(
-        kind=kind,
-        title=title,
-        description=description,
-        project=project,
-        settings=settings,
-        host=services.host,
-        review_mode=ls.review_mode(settings),
-        body=body,
+    run_id = await ls.start_run(
+        kind=kind, title=title, description=description, project=project, body=body
     )
     return {"runId": run_id}
 

@@ -142,14 +142,11 @@ async def start_edit_selection(ls: SamokoderServer, arg: dict[str, Any]) -> dict
         lines = state.text.count("\n") + 1
         raise InvalidArgumentError(f"range is not inside {rel} ({lines} lines): {exc}") from None
     request = SelectionRequest(rel, state.text, start, end, instruction)
-    run_id = await services.runs.start(
+    run_id = await ls.start_run(
         kind="editSelection",
         title=f"Samokoder: editing {rel}",
         description=instruction or "",
         project=project,
-        settings=settings,
-        host=services.host,
-        review_mode=ls.review_mode(settings),
         body=lambda ctx: run_edit_selection(ctx, request),
     )
     return {"runId": run_id}
@@ -173,7 +170,6 @@ async def start_generate(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str, 
     from samokoder.errors import InvalidArgumentError
 
     description = _description(arg)
-    services = await ls.services()
     settings = await ls.settings()
     folder_arg = optional_str(arg, "folder")
     project, folder = await _generate_folder(ls, folder_arg)
@@ -183,14 +179,11 @@ async def start_generate(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str, 
     await _require_model(settings)
     existing = await asyncio.to_thread(_count_files, target)
     request = GenerateRequest(description, folder, existing)
-    run_id = await services.runs.start(
+    run_id = await ls.start_run(
         kind="generate",
         title=f"Samokoder: generating {folder or project.root.name}",
         description=description,
         project=project,
-        settings=settings,
-        host=services.host,
-        review_mode=ls.review_mode(settings),
         body=lambda ctx: run_generate(ctx, request),
     )
     return {"runId": run_id}
@@ -201,7 +194,6 @@ async def start_implement(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str,
     from samokoder.errors import InvalidArgumentError, NotFoundError
 
     description = _description(arg)
-    services = await ls.services()
     settings = await ls.settings()
     files_arg = arg.get("files")
     if files_arg is not None and (
@@ -222,14 +214,11 @@ async def start_implement(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str,
         files.append(rel)
     await _require_model(settings)
     request = ImplementRequest(description, tuple(files))
-    run_id = await services.runs.start(
+    run_id = await ls.start_run(
         kind="implement",
         title=f"Samokoder: {description[:40]}",
         description=description,
         project=project,
-        settings=settings,
-        host=services.host,
-        review_mode=ls.review_mode(settings),
         body=lambda ctx: run_implement(ctx, request),
     )
     return {"runId": run_id}
@@ -314,14 +303,11 @@ async def start_resume(ls: SamokoderServer, run_id: str) -> dict[str, Any]:
     else:
         imp = ImplementRequest(request["description"], tuple(request.get("files", ())))
         body = lambda ctx: run_implement(ctx, imp, saved)  # noqa: E731
-    new_id = await services.runs.start(
+    new_id = await ls.start_run(
         kind=row.kind,
         title=f"Samokoder: resuming {row.kind}",
         description=row.description,
         project=project,
-        settings=settings,
-        host=services.host,
-        review_mode=ls.review_mode(settings),
         body=body,
     )
     return {"runId": new_id, "resumes": run_id}
