@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ from samokoder.store.rows import RunRow
 from samokoder.workspace.sandbox import sandbox_problem
 
 PY = sys.executable
+SANDBOX_PY = os.path.realpath(sys.executable)  # the venv may be under /tmp, private in bwrap
 WRITES = f'{PY} -c \'open("ran.txt", "a").write("x")\''
 
 
@@ -231,7 +233,7 @@ async def test_sandboxed_command_is_asked_as_such_and_recorded(project: Project)
     host = AskingHost([RUN])
     ctx = context(project, host, sandbox=True)
     code = "open('inside.txt', 'w').write('ok'); open('/usr/local/sbx-gate.txt', 'w')"
-    outcome = await run_command(ctx, f"{PY} -c {code!r}", "")
+    outcome = await run_command(ctx, f"{SANDBOX_PY} -c {code!r}", "")
     assert "sandboxed: only the workspace folder is writable, no network" in host.questions[0][0]
     assert outcome.status == "ran" and outcome.exit_code == 1
     assert "Read-only file system" in outcome.output

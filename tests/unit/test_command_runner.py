@@ -19,6 +19,9 @@ from samokoder.workspace.processes import OutputSink, ProcessLimits, run_process
 from samokoder.workspace.sandbox import SANDBOX_ENV, sandbox_argv, sandbox_problem
 
 PY = sys.executable
+# The sandbox gives commands a private /tmp: a virtualenv under /tmp (a CI checkout) is
+# not there, so sandboxed tests run the interpreter the venv points at (stdlib only).
+SANDBOX_PY = os.path.realpath(sys.executable)
 FAST = ProcessLimits(timeout=10, kill_grace=0.5)
 
 
@@ -284,7 +287,7 @@ print("STATE", os.listdir(".samokoder"))
 """
     (root / ".git").mkdir()
     env = {**child_env(os.environ), **SANDBOX_ENV}
-    argv = sandbox_argv([PY, "-c", code], root, root, network=False)
+    argv = sandbox_argv([SANDBOX_PY, "-c", code], root, root, network=False)
     try:
         result = await run_process(argv, root, env, FAST)
         assert not outside.exists()
@@ -316,7 +319,7 @@ except OSError as exc:
     env = {**child_env(os.environ), **SANDBOX_ENV}
     try:
         for network, expected in ((False, "NO NETWORK"), (True, "CONNECTED")):
-            argv = sandbox_argv([PY, "-c", code], tmp_path, tmp_path, network=network)
+            argv = sandbox_argv([SANDBOX_PY, "-c", code], tmp_path, tmp_path, network=network)
             result = await run_process(argv, tmp_path, env, FAST)
             assert expected in result.output, result.output
     finally:
@@ -325,7 +328,7 @@ except OSError as exc:
 
 @sandboxed
 async def test_sandbox_timeout_kills_everything(tmp_path: Path) -> None:
-    argv = sandbox_argv([PY, "-c", HANGS], tmp_path, tmp_path, network=False)
+    argv = sandbox_argv([SANDBOX_PY, "-c", HANGS], tmp_path, tmp_path, network=False)
     limits = ProcessLimits(timeout=2, kill_grace=0.5)
     result = await run_process(argv, tmp_path, dict(os.environ), limits)
     assert result.status == "timeout"
