@@ -18,11 +18,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from samokoder.agents.host import FileEdit, OpenDocument, ProposalNotice
 from samokoder.agents.project import Project
 from samokoder.agents.review import ProposalBook
 from samokoder.agents.runs import RunContext
@@ -31,34 +29,11 @@ from samokoder.agents.task_runner import _write_all
 from samokoder.llm.runtime import load_litellm
 from samokoder.settings import Settings
 from samokoder.store.rows import RunRow
+from tests.fakes.quiet_host import QuietHost
 
 FILES = 10
 LATENCY = 0.3
 ROUNDS = 3
-
-
-class QuietHost:
-    def open_document(self, uri: str) -> OpenDocument | None:
-        return None
-
-    async def run_started(self, run_id: str, title: str) -> None: ...
-
-    def progress(self, run_id: str, message: str, percentage: int | None = None) -> None: ...
-
-    async def ask(self, question: str, choices: list[str], free_text: bool) -> str | None:
-        return None
-
-    async def propose(self, notice: ProposalNotice) -> None: ...
-
-    async def apply_edit(self, label: str, edits: list[FileEdit], needs_confirmation: bool) -> bool:
-        return True
-
-    async def run_finished(self, payload: dict[str, Any]) -> None: ...
-
-    def log(self, message: str, *, error: bool = False) -> None: ...
-
-    async def show_document(self, uri: str) -> bool:
-        return False
 
 
 async def write_files(project: Project, base_url: str, parallel: int) -> float:

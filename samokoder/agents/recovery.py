@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -52,7 +53,10 @@ class RecoveredStep:
 def recover_steps(project: Project) -> list[RecoveredStep]:
     """Blocking. Settle every step left pending in the store, oldest first."""
     settled = []
-    for draft in project.store.pending_steps():
+    drafts = project.store.pending_steps()
+    if drafts:
+        _wait_for_stray_git(project)
+    for draft in drafts:
         try:
             result = _settle(project, draft)
         except (OSError, SamokoderError) as exc:
@@ -63,6 +67,40 @@ def recover_steps(project: Project) -> list[RecoveredStep]:
         log.warning("%s", result.message)
         settled.append(result)
     return settled
+
+
+def _wait_for_stray_git(project: Project, seconds: float = 5.0) -> None:
+    """Let git children of the dead server finish before looking at the branch.
+
+    A killed server's `git update-ref` can outlive it and move the branch a moment
+    later; settling before it ends would miss that commit. Linux only (/proc).
+    """
+    git_dir = project.checkpoints.git_dir
+    marker = f"GIT_DIR={git_dir}".encode()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not any(marker in environ for environ in _process_environs()):
+            return
+        time.sleep(0.02)
+    log.warning("git processes on %s still running after %.0f s; settling anyway", git_dir, seconds)
+
+
+def _process_environs() -> list[bytes]:
+    environs = []
+    me = os.getpid()
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return []
+    for pid in pids:
+        if pid == me:
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as handle:
+                environs.append(handle.read())
+        except OSError:
+            continue
+    return environs
 
 
 def _settle(project: Project, draft: StepRow) -> RecoveredStep:

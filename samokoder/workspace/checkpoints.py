@@ -118,6 +118,11 @@ class CheckpointRepo:
         step. Trusted without asking git; the compare-and-swap ref update catches a stale one."""
 
     @property
+    def git_dir(self) -> str:
+        """The repository's git directory, as git children see it (GIT_DIR)."""
+        return self._git.env["GIT_DIR"]
+
+    @property
     def object_format(self) -> str:
         return self._objects.object_format
 

@@ -21,16 +21,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from samokoder.agents import steps
-from samokoder.agents.host import FileEdit, OpenDocument, ProposalNotice
 from samokoder.agents.project import Project
 from samokoder.agents.review import Proposal, ProposalBook, ProposedFile, new_proposal_id
 from samokoder.errors import NotFoundError, SamokoderError
 from samokoder.store.db import undo_redo_targets
 from samokoder.store.rows import RunRow
 from samokoder.workspace.checkpoints import blob_sha
+from tests.fakes.quiet_host import QuietHost
 
 FILES = tuple(f"src/f{i}.txt" for i in range(4))
 JOURNAL = "journal.txt"  # beside the workspace, not inside it
@@ -61,32 +60,6 @@ def make_workspace(root: Path, mode: str = "shadow") -> None:
         git(root, "init", "-q", "-b", "main")
         git(root, "add", "-A")
         git(root, "commit", "-q", "-m", "initial")
-
-
-class QuietHost:
-    """No editor: every file is closed, so the server writes them itself."""
-
-    def open_document(self, uri: str) -> OpenDocument | None:
-        return None
-
-    async def run_started(self, run_id: str, title: str) -> None: ...
-
-    def progress(self, run_id: str, message: str, percentage: int | None = None) -> None: ...
-
-    async def ask(self, question: str, choices: list[str], free_text: bool) -> str | None:
-        return None
-
-    async def propose(self, notice: ProposalNotice) -> None: ...
-
-    async def apply_edit(self, label: str, edits: list[FileEdit], needs_confirmation: bool) -> bool:
-        raise AssertionError("no document is open")
-
-    async def run_finished(self, payload: dict[str, Any]) -> None: ...
-
-    def log(self, message: str, *, error: bool = False) -> None: ...
-
-    async def show_document(self, uri: str) -> bool:
-        return False
 
 
 # -- the worker ---------------------------------------------------------------------------
