@@ -261,30 +261,6 @@ async def apply_step(
         raise
 
 
-async def record_step(
-    project: Project,
-    files: list[PlannedFile],
-    *,
-    kind: str = "apply",
-    target: str | None = None,
-    agent: str,
-    summary: str,
-    run_id: str | None,
-    model: str = "",
-    tokens: int = 0,
-) -> StepRow:
-    """Record files already applied as a step (no write-ahead record: see `apply_step`)."""
-
-    def record() -> StepRow:
-        draft = _draft(
-            project, files, kind=kind, target=target, agent=agent, summary=summary,
-            run_id=run_id, model=model, tokens=tokens,
-        )  # fmt: skip
-        return commit_and_record(project, draft, _changes(files))
-
-    return await asyncio.to_thread(record)
-
-
 def _blob_text(project: Project, sha: str | None) -> str | None:
     return None if sha is None else project.checkpoints.read_blob(sha).decode("utf-8")
 
