@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,7 +19,7 @@ from samokoder.agents.host import Host, ProposalNotice
 from samokoder.agents.project import Project
 from samokoder.agents.steps import PlannedFile, apply_step, current_state
 from samokoder.errors import InvalidArgumentError, NotFoundError, StaleProposalError
-from samokoder.store.rows import ProposalFileRow, ProposalRow
+from samokoder.store.rows import ProposalFileRow, ProposalRow, StepRow
 from samokoder.workspace.textedits import count_changes, rebase, unified_diff
 
 
@@ -151,32 +152,14 @@ class ProposalBook:
         self, proposal: Proposal, chosen: list[ProposedFile], host: Host
     ) -> dict[str, Any]:
         project = proposal.project
-        async with project.step_lock:
-            planned, stale = await plan_files(proposal, chosen, host)
-            if stale:
-                self._close(proposal, Decision("stale"))
-                await asyncio.to_thread(
-                    project.store.set_proposal_status, proposal.proposal_id, "stale"
-                )
-                raise StaleProposalError(
-                    "Not applied: "
-                    + ", ".join(stale)
-                    + " changed where the proposal edits it since it was made. Nothing was"
-                    " changed; run the command again.",
-                    stale,
-                )
-            step = await apply_step(
-                project,
-                host,
-                planned,
-                label=proposal.title,
-                mark=proposal.mark,
-                agent=proposal.agent,
-                summary=proposal.title,
-                run_id=proposal.run_id,
-                model=proposal.model,
-                tokens=proposal.tokens,
+        try:
+            step, planned = await apply_proposal(proposal, chosen, host)
+        except StaleProposalError:
+            self._close(proposal, Decision("stale"))
+            await asyncio.to_thread(
+                project.store.set_proposal_status, proposal.proposal_id, "stale"
             )
+            raise
         status = "accepted" if len(chosen) == len(proposal.files) else "partially_accepted"
         await asyncio.to_thread(project.store.set_proposal_status, proposal.proposal_id, status)
         applied = tuple(f.rel for f in planned)
@@ -201,6 +184,45 @@ def _choose(proposal: Proposal, files: object) -> list[ProposedFile]:
         raise InvalidArgumentError("files must be a non-empty list of paths from the proposal")
     ws = proposal.project.workspace
     return [proposal.file(ws.relative(f)) for f in files]
+
+
+async def apply_proposal(
+    proposal: Proposal,
+    chosen: list[ProposedFile],
+    host: Host,
+    *,
+    editor_review: bool = False,
+    on_recorded: Callable[[StepRow], None] | None = None,
+) -> tuple[StepRow, list[PlannedFile]]:
+    """Re-read the chosen files, refuse if any changed where the proposal edits them,
+    else apply them as one step (through the editor's confirmation when `editor_review`)."""
+    project = proposal.project
+    async with project.step_lock:
+        planned, stale = await plan_files(proposal, chosen, host)
+        if stale:
+            raise StaleProposalError(
+                "Not applied: "
+                + ", ".join(stale)
+                + " changed where the proposal edits it since it was made. Nothing was"
+                " changed; run the command again.",
+                stale,
+            )
+        step = await apply_step(
+            project,
+            host,
+            planned,
+            label=proposal.title,
+            all_through_editor=editor_review,
+            needs_confirmation=editor_review,
+            agent=proposal.agent,
+            summary=proposal.title,
+            run_id=proposal.run_id,
+            model=proposal.model,
+            tokens=proposal.tokens,
+            on_recorded=on_recorded,
+            mark=proposal.mark,
+        )
+    return step, planned
 
 
 async def plan_files(

@@ -22,15 +22,13 @@ from samokoder.agents.review import (
     Proposal,
     ProposalBook,
     ProposedFile,
+    apply_proposal,
     new_proposal_id,
-    plan_files,
 )
-from samokoder.agents.steps import apply_step
 from samokoder.errors import (
     BudgetExhaustedError,
     InvalidArgumentError,
     SamokoderError,
-    StaleProposalError,
 )
 from samokoder.llm.redact import redact
 from samokoder.settings import Settings
@@ -104,29 +102,13 @@ class RunContext:
             self.steps.append(step_id)
 
     async def _apply_now(self, proposal: Proposal) -> Decision:
-        project = proposal.project
-        async with project.step_lock:
-            planned, stale = await plan_files(proposal, list(proposal.files), self.host)
-            if stale:
-                raise StaleProposalError(
-                    "Not applied: " + ", ".join(stale) + " changed while the run worked.", stale
-                )
-            annotated = self.review_mode == "annotated"
-            step = await apply_step(
-                project,
-                self.host,
-                planned,
-                label=proposal.title,
-                all_through_editor=annotated,
-                needs_confirmation=annotated,
-                agent=proposal.agent,
-                summary=proposal.title,
-                run_id=proposal.run_id,
-                model=proposal.model,
-                tokens=proposal.tokens,
-                on_recorded=self._note_step,  # a cancel mid-step still reports it
-                mark=proposal.mark,
-            )
+        step, planned = await apply_proposal(
+            proposal,
+            list(proposal.files),
+            self.host,
+            editor_review=self.review_mode == "annotated",
+            on_recorded=self._note_step,  # a cancel mid-step still reports it
+        )
         return Decision("accepted", step_id=step.step_id, applied=tuple(p.rel for p in planned))
 
     async def propose(
