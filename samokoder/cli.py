@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import os
 import sys
+from typing import NoReturn
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -60,19 +61,74 @@ GENERATE_FOLDER_HELP = (
 )
 
 
-def _client_options(*, runs: bool, folder_help: str = FOLDER_HELP) -> argparse.ArgumentParser:
+class UsageExit(SystemExit):
+    """argparse refused the command line (exit 2); `main` adds the --json outcome."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(2)
+        self.prog = prog
+        self.message = message
+
+
+class CliParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors `main` can also report as a --json outcome."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise UsageExit(self.prog, message)
+
+
+def _setting_options(parser: argparse.ArgumentParser) -> None:
+    """The settings a terminal user sets per command (the protocol's, in camelCase)."""
+    group = parser.add_argument_group("settings (sent as initializationOptions)")
+    group.add_argument("--max-tokens", type=int, metavar="N", help="completion cap per call")
+    group.add_argument(
+        "--request-timeout", type=float, metavar="SECONDS", help="one model call (default 120)"
+    )
+    group.add_argument("--no-cache", action="store_true", help="do not use the response cache")
+    group.add_argument(
+        "--review",
+        choices=["proposal", "annotated", "off"],
+        help="how changes are reviewed (default: proposal, a diff to accept or reject)",
+    )
+    group.add_argument(
+        "--commands",
+        choices=["ask", "never", "allow"],
+        help="whether commands the agents propose run (default: ask)",
+    )
+    group.add_argument("--budget-usd", type=float, metavar="USD", help="cost cap for the run")
+    group.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="any setting by its protocol name (camelCase), e.g. --set maxParallel=2 or "
+        "--set 'fallbackModels=[\"openai/gpt-4.1-mini\"]'; VALUE is JSON when it parses, "
+        "else text; repeatable; the options above win over it",
+    )
+
+
+def _client_options(*, runs: bool, folder_help: str = FOLDER_HELP) -> CliParser:
     """Options every client command takes (after the command name)."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = CliParser(add_help=False)
     common.add_argument("--folder", metavar="DIR", help=folder_help)
     common.add_argument("--model", help="litellm model string (default: $SAMOKODER_MODEL)")
     common.add_argument(
         "--api-base", metavar="URL", help="OpenAI-compatible server, Ollama or LiteLLM proxy"
     )
-    common.add_argument("--json", action="store_true", help="print the result as JSON")
     common.add_argument(
-        "-v", "--verbose", action="store_true", help="show the server's log on stderr"
+        "--json",
+        action="store_true",
+        help="print the outcome, whatever it is, as one JSON object on stdout",
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show the run's progress and the server's log on stderr as they come",
     )
     if runs:
+        _setting_options(common)
         common.add_argument(
             "-y", "--yes", action="store_true", help="accept every proposal without asking"
         )
@@ -84,7 +140,7 @@ def _client_options(*, runs: bool, folder_help: str = FOLDER_HELP) -> argparse.A
     return common
 
 
-def _add_client_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_client_commands(sub: argparse._SubParsersAction[CliParser]) -> None:
     """The terminal commands; each starts `samokoder serve` and speaks LSP to it."""
     runs, queries = _client_options(runs=True), _client_options(runs=False)
     edit = sub.add_parser(
@@ -110,13 +166,24 @@ def _add_client_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     )
     implement.add_argument("description", nargs="+", metavar="DESCRIPTION")
     implement.add_argument("--files", nargs="+", metavar="F", help="files to start from")
+    explain = sub.add_parser(
+        "explain", parents=[runs], help="explain a file or some of its lines (Markdown)"
+    )
+    tests = sub.add_parser(
+        "write-tests", parents=[runs], help="write tests for a file or some of its lines"
+    )
+    for parser in (explain, tests):
+        parser.add_argument("path", metavar="PATH", help="the file")
+        parser.add_argument(
+            "--lines", metavar="START-END", help="1-based, inclusive (default: the whole file)"
+        )
     undo = sub.add_parser("undo", parents=[queries], help="take back the last step")
     redo = sub.add_parser("redo", parents=[queries], help="re-apply the last undone step")
     history = sub.add_parser("history", parents=[queries], help="list the steps, newest first")
     history.add_argument("--limit", type=int, default=20, metavar="N", help="default 20")
     usage = sub.add_parser("usage", parents=[queries], help="tokens and cost")
     usage.add_argument("--run", metavar="ID", help="only this run")
-    for parser in (edit, generate, implement, undo, redo, history, usage):
+    for parser in (edit, generate, implement, explain, tests, undo, redo, history, usage):
         parser.set_defaults(func=_client)
 
 
@@ -126,7 +193,7 @@ error, 2 bad usage or not available in this server version, 3 rejected, 4 cancel
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="samokoder",
         description="Samokoder: AI agents that write code in your editor, every step reviewed "
         "and undoable.",
@@ -152,9 +219,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _wants_json(argv: list[str]) -> bool:
+    return "--json" in (argv[: argv.index("--")] if "--" in argv else argv)
+
+
+def _usage_exit(exc: UsageExit, argv: list[str]) -> int:
+    """Bad usage (argparse said why on stderr): with --json, the outcome on stdout."""
+    if _wants_json(argv):
+        import json
+
+        prog = exc.prog.split()
+        command = prog[1] if len(prog) > 1 else None
+        outcome = {"command": command, "status": "usage", "exitCode": 2, "error": exc.message}
+        print(json.dumps(outcome, indent=2))
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageExit as exc:
+        return _usage_exit(exc, argv)
     result: int = args.func(args)
     return result
 

@@ -17,6 +17,7 @@ from pydantic.alias_generators import to_camel
 ReviewMode = Literal["proposal", "annotated", "off"]
 CheckpointMode = Literal["shadow", "repo"]
 CommandPolicy = Literal["ask", "never", "allow"]
+StructuredMode = Literal["auto", "json_schema", "json_object", "prompt"]
 DEFAULT_ALLOWED_COMMANDS = (
     "python",
     "python3",
@@ -76,6 +77,10 @@ class Settings(BaseModel):
     """Seconds before one LLM call is abandoned."""
     max_tokens: int | None = Field(default=None, ge=1)
     """Cap on the completion tokens of each call; also the budget's worst case per call."""
+    structured_output: dict[str, StructuredMode] = Field(default_factory=dict)
+    """Model (or `default`) -> how JSON replies are asked for: `auto` (litellm decides),
+    `json_schema`, `json_object` (schema in the prompt) or `prompt` (schema in the prompt,
+    no response_format)."""
     cache_any_temperature: bool = False
     """Also cache replies sampled at temperature > 0 (they normally bypass the cache)."""
     cache_max_mb: float = Field(default=200.0, gt=0, le=100_000)
@@ -83,6 +88,9 @@ class Settings(BaseModel):
 
     def model_for(self, agent: str) -> str:
         return self.agent_models.get(agent) or self.model
+
+    def structured_mode_for(self, model: str) -> StructuredMode:
+        return self.structured_output.get(model) or self.structured_output.get("default", "auto")
 
     def api_key_for(self, model: str) -> str | None:
         """The key from `apiKeys` for the model's provider prefix, if the client sent one."""

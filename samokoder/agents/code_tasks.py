@@ -15,11 +15,11 @@ from samokoder.agents.llm_gateway import chat
 from samokoder.agents.roles import code_monkey, explainer
 from samokoder.agents.runs import RunContext, RunOutcome
 from samokoder.agents.schemas import FileStep, Task, TaskSteps
-from samokoder.agents.task_runner import ProjectFolder, write_changes
-from samokoder.agents.test_layout import TestPlan
+from samokoder.agents.task_runner import ProjectFolder, emptied_note, write_changes
 from samokoder.agents.troubleshoot import check_task, project_path, propose_fix
 from samokoder.store.db import STATE_DIR
 from samokoder.workspace.files import atomic_write
+from samokoder.workspace.project_tests import TestPlan
 
 MAX_ATTEMPTS = 3  # proposals per run: the first and two after rejections with feedback
 WHOLE_FILE_CHARS = 20_000
@@ -159,7 +159,8 @@ async def run_write_tests(ctx: RunContext, request: CodeRequest, plan: TestPlan)
         )
         if change_set is None:
             return RunOutcome("succeeded", "The model proposed no tests.")
-        change_set = change_set.model_copy(update={"title": f"Tests: {plan.path}"})
+        title = f"Tests: {plan.path}{emptied_note(change_set.files, bases)}"
+        change_set = change_set.model_copy(update={"title": title})
         decision = await ctx.propose(
             change_set, bases, agent=code_monkey.AGENT, model=model, tokens=tokens
         )

@@ -22,7 +22,7 @@ from typing import Any
 
 from samokoder.agents.runs import RunContext
 from samokoder.errors import SamokoderError
-from samokoder.llm.redact import redact, scrubbed_env, secret_values
+from samokoder.secrets import redact, scrubbed_env, secret_values
 from samokoder.store.command_runs import CommandRunRow
 from samokoder.store.db import Store
 from samokoder.workspace.command_line import display, parse_command

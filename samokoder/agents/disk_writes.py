@@ -7,26 +7,22 @@ the editor does not have open are written here, each atomically.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from samokoder import crashpoints
+from samokoder.agents.step_types import PlannedFile, StepFolder
 from samokoder.errors import StaleProposalError
 from samokoder.workspace.files import atomic_write, decode_text, delete_file, read_bytes
-
-if TYPE_CHECKING:
-    from samokoder.agents.project import Project
-    from samokoder.agents.steps import PlannedFile
 
 log = logging.getLogger(__name__)
 
 
-def read_disk(project: Project, rel: str) -> str | None:
+def read_disk(project: StepFolder, rel: str) -> str | None:
     """The file's text on disk, None when it does not exist."""
     data = read_bytes(project.workspace.resolve(rel))
     return None if data is None else decode_text(data)
 
 
-def put_file(project: Project, rel: str, text: str | bytes | None) -> None:
+def put_file(project: StepFolder, rel: str, text: str | bytes | None) -> None:
     """Make a closed file hold `text` (None: delete it), atomically."""
     path = project.workspace.resolve(rel)
     if text is None:
@@ -35,7 +31,7 @@ def put_file(project: Project, rel: str, text: str | bytes | None) -> None:
         atomic_write(path, text.encode("utf-8") if isinstance(text, str) else text)
 
 
-def write_all(project: Project, files: list[PlannedFile]) -> None:
+def write_all(project: StepFolder, files: list[PlannedFile]) -> None:
     """Write every file or none: checked against `before` first, rolled back on an error."""
     changed = [f.rel for f in files if read_disk(project, f.rel) != f.before]
     if changed:  # e.g. a git checkout since the step was planned: never write over it

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from samokoder.agents.runs import RunContext
 from samokoder.errors import LLMError, NoModelConfiguredError
-from samokoder.llm import structured
+from samokoder.llm import failures, structured
 from samokoder.llm.budget import RunBudget
 from samokoder.llm.cache import default_cache, should_cache
 from samokoder.llm.client import Completion, ModelCall
@@ -46,6 +46,9 @@ _MB = 1024 * 1024
 T = TypeVar("T", bound=BaseModel)
 
 _budgets: dict[str, RunBudget] = {}
+# (model, api base) -> the structured-output mode its server was found to take, so the
+# "unsupported" answer is met once per server process, not once per call.
+_modes: dict[tuple[str, str | None], structured.Mode] = {}
 
 
 async def ensure_model(settings: Settings, agent: str) -> ResolvedModel:
@@ -112,30 +115,49 @@ async def chat_structured(
 ) -> tuple[T, Completion]:
     """A reply validated as ``schema``; an invalid one goes back with the error.
 
-    Uses the provider's JSON-schema mode where litellm says the main model supports
-    it, else the schema in the prompt. Raises LLMError naming the schema and the last
-    problem after ``max_attempts`` invalid replies.
+    The structured-output mode comes from the ``structuredOutput`` setting (``auto``:
+    JSON-schema mode where litellm says the main model supports it, else the schema in
+    the prompt); a server that says a mode is unsupported gets the next one at once.
+    Raises LLMError naming the schema and the last problem after ``max_attempts``
+    invalid replies.
     """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
     main = (await model_calls(ctx, agent))[0]
-    native = structured.supports_schema(await get_litellm(), main.model)
-    response_format = structured.response_format(schema) if native else None
-    conversation = structured.with_instruction(messages, schema, in_prompt=not native)
+    mode = _modes.get((main.model, main.api_base)) or structured.choose_mode(
+        await get_litellm(), main.model, ctx.settings.structured_mode_for(main.model)
+    )
+    history: list[dict[str, str]] = []  # invalid replies and the feedback on them
     problem: structured.StructuredReplyError | None = None
-    for _attempt in range(max_attempts):
-        completion = await chat(ctx, agent, conversation, on_delta, response_format=response_format)
+    attempts = 0
+    while attempts < max_attempts:
+        response_format, in_prompt = structured.request_parts(mode, schema)
+        conversation = [
+            *structured.with_instruction(messages, schema, in_prompt=in_prompt),
+            *history,
+        ]
+        try:
+            completion = await chat(
+                ctx, agent, conversation, on_delta, response_format=response_format
+            )
+        except LLMError as exc:
+            lower = structured.next_mode(mode)
+            if getattr(exc, "kind", None) != failures.UNSUPPORTED or lower is None:
+                raise
+            log.warning("%s does not take %s output; asking with %s", main.model, mode, lower)
+            mode = _modes[(main.model, main.api_base)] = lower
+            continue  # not the model's fault: not an attempt
+        attempts += 1
         try:
             return structured.parse_reply(completion.text, schema), completion
         except structured.StructuredReplyError as exc:
             problem = exc
             await _forget(completion)
-            conversation = [
-                *conversation,
+            history += [
                 {"role": "assistant", "content": completion.text},
                 {"role": "user", "content": structured.feedback(exc, schema)},
             ]
-    raise LLMError(
+    raise structured.SchemaMismatchError(
         f"The model's reply did not match the {schema.__name__} schema after {max_attempts} "
         f"attempt(s); last problem: {problem}",
         retryable=False,
@@ -178,6 +200,7 @@ async def _ledger(ctx: RunContext, agent: str, attempt: AttemptRecord) -> None:
         retries=attempt.retries,
         error_class=attempt.error_kind,
         created_at=time.time(),
+        tokens_estimated=done.tokens_estimated if done is not None else False,
     )
     try:
         await asyncio.to_thread(ctx.project.store.add_llm_request, row)

@@ -12,11 +12,12 @@ import json
 from dataclasses import asdict, dataclass
 
 from samokoder.agents.llm_gateway import chat, chat_structured
+from samokoder.agents.reply_checks import check_reply, reasons
 from samokoder.agents.roles import architect, spec_writer, tech_lead, tech_writer
 from samokoder.agents.run_record import RunRecord
 from samokoder.agents.runs import RunContext, RunOutcome
 from samokoder.agents.schemas import Architecture, Plan, Specification
-from samokoder.agents.selection_reply import extract_code
+from samokoder.agents.selection_reply import extract_block
 from samokoder.agents.task_runner import ProjectFolder, TaskOutcome, run_task
 from samokoder.agents.troubleshoot import check_task
 from samokoder.workspace.changeset import ChangeSet, FileChange
@@ -79,14 +80,15 @@ async def run_generate(
     outcomes = await _run_tasks(ctx, record, where, plan, design)
     if outcomes and outcomes[-1].status == "rejected":
         return _finish(outcomes, plan, record)
+    docs: list[str] = []
     if "readme" not in record.saved:
         ctx.step_mark = ("readme", "done")
         try:
-            await _write_readme(ctx, where, spec_text, design, outcomes)
+            docs = await _write_readme(ctx, where, spec_text, design, outcomes)
         finally:
             ctx.step_mark = None
         await record.put("readme", "done")
-    return _finish(outcomes, plan, record)
+    return _finish(outcomes, plan, record, docs)
 
 
 async def run_implement(
@@ -167,19 +169,25 @@ async def _write_readme(
     spec_text: str,
     design: str,
     outcomes: list[TaskOutcome],
-) -> None:
+) -> list[str]:
+    """The README step (not a task: the summary counts it apart); the files it applied."""
     files = sorted({f for o in outcomes for f in o.files})
     if not files:
-        return
+        return []
     ctx.progress("Writing the README")
     rel = where.to_workspace(tech_writer.README)
     current = await where.read(tech_writer.README)
     reply = await chat(
         ctx, tech_writer.AGENT, tech_writer.messages(spec_text, design, files, current)
     )
-    content = extract_code(reply.text)
+    block = extract_block(reply.text)
+    problems = check_reply(block, current)
+    if problems:  # one attempt, as before, but never silently
+        ctx.note(f"{tech_writer.README}: the technical writer's reply {reasons(problems)}.")
+        return []
+    content = block.code
     if not content.strip() or content == current:
-        return
+        return []
     if not content.endswith("\n"):
         content += "\n"
     change = (
@@ -195,13 +203,15 @@ async def _write_readme(
         model=reply.model,
         tokens=reply.prompt_tokens + reply.completion_tokens,
     )
-    if decision.verdict == "accepted":
-        outcomes.append(TaskOutcome("accepted", list(decision.applied)))
+    return list(decision.applied) if decision.verdict == "accepted" else []
 
 
-def _finish(outcomes: list[TaskOutcome], plan: Plan, record: RunRecord) -> RunOutcome:
+def _finish(
+    outcomes: list[TaskOutcome], plan: Plan, record: RunRecord, docs: list[str] | None = None
+) -> RunOutcome:
     done = [o for o in outcomes if o.status == "accepted"]
-    files = sorted({f for o in done for f in o.files})
+    unchanged = sum(o.status == "unchanged" for o in outcomes)
+    files = sorted({f for o in done for f in o.files} | set(docs or []))
     total = len(plan.tasks)
     resumed = (
         f" (resumed; {record.tasks_before} task(s) were accepted before)" if record.resumed else ""
@@ -209,8 +219,11 @@ def _finish(outcomes: list[TaskOutcome], plan: Plan, record: RunRecord) -> RunOu
     if outcomes and outcomes[-1].status == "rejected":
         kept = f"; kept {len(done)} accepted step(s)" if done else "; nothing was changed"
         return RunOutcome("rejected", f"{outcomes[-1].message}{kept}.")
+    same = f" ({unchanged} unchanged)" if unchanged else ""
+    readme = " plus the README" if docs else ""
     summary = (
-        f"Done: {len(done)} step(s) accepted for {total} task(s), {len(files)} file(s){resumed}."
+        f"Done: {len(done)} of {total} task(s) accepted{same}{readme}, "
+        f"{len(files)} file(s){resumed}."
     )
     checks = " ".join(o.message for o in done if o.message)  # commands run after tasks
     return RunOutcome("succeeded", f"{summary} {checks}" if checks else summary)

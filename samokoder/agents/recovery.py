@@ -1,6 +1,6 @@
 """Settling steps a dead server left half-done, when their folder is opened again.
 
-Each step stores a write-ahead record before it changes a file (see `steps.py`).
+Each step stores a write-ahead record before it changes a file (see `step_record.py`).
 A record still present at open time is settled by what the disk and the
 checkpoint branch show, so the step ends up either fully there or fully absent:
 
@@ -23,15 +23,15 @@ import re
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from samokoder.agents.disk_writes import put_file
+from samokoder.agents.step_record import commit_and_record
+from samokoder.agents.step_types import StepFolder
 from samokoder.errors import SamokoderError
 from samokoder.store.rows import StepFileRow, StepRow
-from samokoder.workspace.checkpoints import blob_sha
 from samokoder.workspace.files import read_bytes
-
-if TYPE_CHECKING:
-    from samokoder.agents.project import Project
+from samokoder.workspace.git_objects import blob_sha
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class RecoveredStep:
     message: str
 
 
-def recover_steps(project: Project) -> list[RecoveredStep]:
+def recover_steps(project: StepFolder) -> list[RecoveredStep]:
     """Blocking. Settle every step left pending in the store, oldest first."""
     settled = []
     drafts = project.store.pending_steps()
@@ -69,7 +69,7 @@ def recover_steps(project: Project) -> list[RecoveredStep]:
     return settled
 
 
-def _wait_for_stray_git(project: Project, seconds: float = 5.0) -> None:
+def _wait_for_stray_git(project: StepFolder, seconds: float = 5.0) -> None:
     """Let git children of the dead server finish before looking at the branch.
 
     A killed server's `git update-ref` can outlive it and move the branch a moment
@@ -103,7 +103,7 @@ def _process_environs() -> list[bytes]:
     return environs
 
 
-def _settle(project: Project, draft: StepRow) -> RecoveredStep:
+def _settle(project: StepFolder, draft: StepRow) -> RecoveredStep:
     for f in draft.files:
         _remove_temp_files(project.workspace.resolve(f.path))
     commit = _commit_on_branch(project, draft.step_id)
@@ -130,9 +130,6 @@ def _settle(project: Project, draft: StepRow) -> RecoveredStep:
             "was interrupted before any file on disk changed; it was not applied. If your "
             "editor shows the change unsaved, its undo takes it back.",
         )
-    from samokoder.agents.disk_writes import put_file
-    from samokoder.agents.steps import commit_and_record
-
     changes: dict[str, bytes | None] = {}
     for f in draft.files:
         data = None if f.after_blob is None else project.checkpoints.read_blob(f.after_blob)
@@ -153,7 +150,7 @@ def _report(draft: StepRow, outcome: Outcome, what: str) -> RecoveredStep:
     return RecoveredStep(draft.step_id, outcome, files, message)
 
 
-def _state(project: Project, f: StepFileRow) -> Literal["before", "after", "other"]:
+def _state(project: StepFolder, f: StepFileRow) -> Literal["before", "after", "other"]:
     try:
         data = read_bytes(project.workspace.resolve(f.path), _MAX_FILE)
     except (OSError, SamokoderError):
@@ -164,7 +161,7 @@ def _state(project: Project, f: StepFileRow) -> Literal["before", "after", "othe
     return "before" if sha == f.before_blob else "other"
 
 
-def _commit_on_branch(project: Project, step_id: str) -> str | None:
+def _commit_on_branch(project: StepFolder, step_id: str) -> str | None:
     for info in project.checkpoints.log(_BRANCH_SCAN):
         if info.trailers.get("Samokoder-Step") == step_id:
             return info.sha

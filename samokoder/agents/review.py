@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from samokoder.agents.host import Host, ProposalNotice
 from samokoder.agents.project import Project
-from samokoder.agents.steps import PlannedFile, apply_step, current_state
+from samokoder.agents.steps import PlannedFile, StepSpec, apply_step, current_state
 from samokoder.errors import InvalidArgumentError, NotFoundError, StaleProposalError
 from samokoder.store.rows import ProposalFileRow, ProposalRow, StepRow
 from samokoder.workspace.textedits import count_changes, rebase, unified_diff
@@ -207,20 +207,23 @@ async def apply_proposal(
                 " changed; run the command again.",
                 stale,
             )
-        step = await apply_step(
-            project,
-            host,
-            planned,
-            label=proposal.title,
-            all_through_editor=editor_review,
-            needs_confirmation=editor_review,
+        spec = StepSpec(
             agent=proposal.agent,
             summary=proposal.title,
             run_id=proposal.run_id,
             model=proposal.model,
             tokens=proposal.tokens,
-            on_recorded=on_recorded,
             mark=proposal.mark,
+        )
+        step = await apply_step(
+            project,
+            host,
+            planned,
+            spec,
+            label=proposal.title,
+            all_through_editor=editor_review,
+            needs_confirmation=editor_review,
+            on_recorded=on_recorded,
         )
     return step, planned
 

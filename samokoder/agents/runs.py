@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -30,7 +31,7 @@ from samokoder.errors import (
     InvalidArgumentError,
     SamokoderError,
 )
-from samokoder.llm.redact import redact
+from samokoder.secrets import redact
 from samokoder.settings import Settings
 from samokoder.store.rows import RunRow, StepRow
 from samokoder.workspace.changeset import ChangeSet, validate_change_set
@@ -62,9 +63,17 @@ class RunContext:
     in the same transaction, so a resumed run never redoes an accepted task."""
     commands_allowed: bool = False
     """The user answered "Always for this run" to a command question."""
+    notes: list[str] = field(default_factory=list)
+    """Parts of the model's replies the run ignored or refused; they end its summary."""
 
     def progress(self, message: str, percentage: int | None = None) -> None:
         self.host.progress(self.run_id, message, percentage)
+
+    def note(self, message: str) -> None:
+        """Tell the user about a part of a reply that is not used: now, and in the summary."""
+        self.progress(message)
+        if message not in self.notes:
+            self.notes.append(message)
 
     async def deliver(self, proposal: Proposal) -> Decision:
         """Review, apply or annotate a proposal as the review mode says; returns the verdict."""
@@ -144,6 +153,27 @@ class RunContext:
 
 
 RunBody = Callable[[RunContext], Awaitable[RunOutcome]]
+NOTES_SHOWN = 5
+
+
+def with_notes(summary: str, notes: list[str]) -> str:
+    """The summary, then what was left out of the model's replies (a few, then a count)."""
+    if not notes:
+        return summary
+    shown = " ".join(notes[:NOTES_SHOWN])
+    more = f" ({len(notes) - NOTES_SHOWN} more not shown.)" if len(notes) > NOTES_SHOWN else ""
+    return f"{summary} Not used from the model's replies: {shown}{more}"
+
+
+def error_kind(exc: SamokoderError) -> str:
+    """A stable name for what ended a run, for programs (the message is for people):
+    a provider failure's kind (``truncated``, ``deadline``, ``auth``...), else the error's
+    class (``unusable_reply``, ``budget_exhausted``, ``outside_workspace``...)."""
+    kind = getattr(exc, "kind", None)
+    if isinstance(kind, str) and kind:
+        return kind
+    name = type(exc).__name__.removesuffix("Error") or "Samokoder"
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 class RunManager:
@@ -192,6 +222,7 @@ class RunManager:
 
     async def _drive(self, ctx: RunContext, body: RunBody, title: str) -> None:
         error: str | None = None
+        kind: str | None = None
         text: str | None = None
         try:
             await ctx.host.run_started(ctx.run_id, title)
@@ -209,17 +240,25 @@ class RunManager:
                 )
         except BudgetExhaustedError as exc:  # steps already accepted stay applied
             status, summary, error = "budget_exhausted", exc.message, exc.message
+            kind = error_kind(exc)
         except SamokoderError as exc:
             status, summary, error = "failed", exc.message, exc.message
+            kind = error_kind(exc)
         except Exception as exc:  # one run's crash must not take the server down
             log.exception("run %s crashed", ctx.run_id)
-            status, summary = "failed", "Internal error; see the server log."
+            status, summary, kind = "failed", "Internal error; see the server log.", "internal"
             error = redact(f"{type(exc).__name__}: {exc}", ctx.settings.api_keys.values())
-        await self._finish(ctx, status, summary, error, text)
+        await self._finish(ctx, status, with_notes(summary, ctx.notes), (error, kind), text)
 
     async def _finish(
-        self, ctx: RunContext, status: str, summary: str, error: str | None, text: str | None
+        self,
+        ctx: RunContext,
+        status: str,
+        summary: str,
+        failure: tuple[str | None, str | None],
+        text: str | None,
     ) -> None:
+        error, kind = failure
         store = ctx.project.store
         try:
             await self.book.withdraw(ctx.run_id)
@@ -245,6 +284,7 @@ class RunManager:
         }
         if error is not None:
             payload["error"] = error
+            payload["errorKind"] = kind or "other"
         if text is not None:
             payload["text"] = text
         await ctx.host.run_finished(payload)

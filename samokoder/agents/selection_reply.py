@@ -9,21 +9,71 @@ from __future__ import annotations
 
 import re
 import textwrap
+from dataclasses import dataclass
 
-_FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})[^\n`]*\n(?P<body>.*?)^(?P=fence)[ \t]*$", re.M | re.S)
+_OPEN = re.compile(r"^(?P<fence>`{3,}|~{3,})[^`]*$")
+
+
+@dataclass(frozen=True)
+class CodeReply:
+    """What a reply holds as code, and what of it the extraction could not vouch for."""
+
+    code: str
+    fenced: bool  # the code came from a fenced block
+    closed: bool  # False: a fence was opened and never closed (the code may be cut short)
+    others: int  # further complete fenced blocks after the first, which are not used
+
+    @property
+    def explicit_empty(self) -> bool:
+        """An empty closed fenced block: the model says "nothing" on purpose."""
+        return self.fenced and self.closed and not self.code.strip()
+
+
+def extract_block(reply: str) -> CodeReply:
+    """The first fenced block of the reply, or the whole reply when it has no fence.
+
+    A fence inside the block that opens with a language (```` ```bash ````) opens a
+    nested block, so a Markdown file with code examples is not cut at its first one.
+    """
+    text = reply.replace("\r\n", "\n")
+    blocks, unclosed = _blocks(text.split("\n"))
+    if blocks:
+        return CodeReply(blocks[0], True, True, len(blocks) - 1)
+    stripped = text.strip("\n")
+    if unclosed is not None:  # the model stopped early, or never closed its block
+        code = "\n".join(unclosed).strip("\n")
+        return CodeReply(code + ("\n" if text.endswith("\n") and code else ""), True, False, 0)
+    return CodeReply(stripped + ("\n" if text.endswith("\n") and stripped else ""), False, True, 0)
+
+
+def _blocks(lines: list[str]) -> tuple[list[str], list[str] | None]:
+    """The bodies of the complete fenced blocks, and the lines of an unclosed one."""
+    bodies: list[str] = []
+    index = 0
+    while index < len(lines):
+        opener = _OPEN.match(lines[index])
+        if not opener:
+            index += 1
+            continue
+        fence, depth = opener.group("fence"), 0
+        for end in range(index + 1, len(lines)):
+            line = lines[end].rstrip(" \t")
+            if line == fence:
+                if depth == 0:
+                    bodies.append("".join(f"{body}\n" for body in lines[index + 1 : end]))
+                    index = end + 1
+                    break
+                depth -= 1
+            elif (nested := _OPEN.match(line)) and nested.group("fence") == fence:
+                depth += 1  # only a fence with a language can get here: a bare one is `fence`
+        else:
+            return bodies, (None if bodies else lines[index + 1 :])
+    return bodies, None
 
 
 def extract_code(reply: str) -> str:
     """The first fenced block of the reply, or the whole reply when it has no fence."""
-    text = reply.replace("\r\n", "\n")
-    match = _FENCE.search(text)
-    if match:
-        return match.group("body")
-    stripped = text.strip("\n")
-    # An unterminated fence (the model stopped early): drop the opening line only.
-    if re.match(r"^(`{3,}|~{3,})", stripped):
-        stripped = stripped.split("\n", 1)[1] if "\n" in stripped else ""
-    return stripped + ("\n" if text.endswith("\n") and stripped else "")
+    return extract_block(reply).code
 
 
 def _line_ending(text: str) -> str:

@@ -4,8 +4,8 @@ A step first stores a write-ahead record (its files' blobs before and after),
 then touches editor buffers through one versioned workspace edit, writes closed
 files atomically, and finally records one checkpoint commit and one store row,
 which replaces the write-ahead record. A server killed anywhere in between
-leaves the record behind, and `agents/recovery.py` finishes or reports the step
-when the folder is opened again. Undo and redo are steps too, refused without
+leaves the record behind (`step_record.py` keeps it), and `recovery.py` finishes
+or reports the step when the folder is opened again. Undo and redo are steps too, refused without
 touching anything when a file no longer holds the content the step left there.
 """
 
@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable
 from typing import Any
 
 from samokoder import crashpoints
@@ -24,40 +21,39 @@ from samokoder.agents.disk_writes import read_disk as _read_disk
 from samokoder.agents.disk_writes import write_all
 from samokoder.agents.host import FileEdit, Host
 from samokoder.agents.project import Project
+from samokoder.agents.step_record import (
+    commit_and_record,
+    content_sha,
+    forget_if_untouched,
+    plan_step,
+    step_changes,
+)
+from samokoder.agents.step_types import FileState, PlannedFile, StepSpec
 from samokoder.errors import (
     CheckpointConflictError,
     NotFoundError,
-    SamokoderError,
     StaleProposalError,
 )
 from samokoder.store.db import undo_redo_targets
-from samokoder.store.rows import StepFileRow, StepRow
-from samokoder.workspace.checkpoints import blob_sha
+from samokoder.store.rows import StepRow
+
+__all__ = [
+    "FileState",
+    "PlannedFile",
+    "StepSpec",
+    "apply_files",
+    "apply_step",
+    "commit_and_record",
+    "current_state",
+    "history",
+    "redo",
+    "step_json",
+    "undo",
+]
 
 log = logging.getLogger(__name__)
 _finishing: set[asyncio.Task[StepRow]] = set()
 """Steps whose caller was cancelled mid-way, left to finish (held so they are not collected)."""
-
-
-@dataclass(frozen=True)
-class FileState:
-    """A file as the user sees it now: the open buffer, else the disk."""
-
-    rel: str
-    uri: str
-    text: str | None  # None: the file does not exist
-    version: int | None  # set when the editor has it open
-
-
-@dataclass(frozen=True)
-class PlannedFile:
-    """One file of a step: what it holds now and what it will hold."""
-
-    rel: str
-    uri: str
-    before: str | None
-    after: str | None
-    version: int | None
 
 
 async def current_state(project: Project, host: Host, rel: str) -> FileState:
@@ -106,131 +102,27 @@ async def apply_files(
         await asyncio.to_thread(write_all, project, on_disk)
 
 
-def _draft(
-    project: Project,
-    files: list[PlannedFile],
-    *,
-    kind: str,
-    target: str | None,
-    agent: str,
-    summary: str,
-    run_id: str | None,
-    model: str,
-    tokens: int,
-) -> StepRow:
-    """The step's row before its commit: the files' blobs are stored now."""
-    repo = project.checkpoints
-    rows = tuple(
-        StepFileRow(
-            path=f.rel,
-            before_blob=None if f.before is None else repo.write_blob(f.before.encode("utf-8")),
-            after_blob=None if f.after is None else repo.write_blob(f.after.encode("utf-8")),
-        )
-        for f in files
-    )
-    return StepRow(
-        step_id=uuid.uuid4().hex[:12],
-        run_id=run_id,
-        kind=kind,
-        target_step_id=target,
-        agent=agent,
-        summary=summary,
-        commit_sha=None,
-        model=model,
-        tokens=tokens,
-        created_at=time.time(),
-        files=rows,
-    )
-
-
-def commit_and_record(
-    project: Project, draft: StepRow, changes: Mapping[str, bytes | None], *, once: bool = False
-) -> StepRow:
-    """Blocking. One checkpoint commit for the step, then its store row (which also
-    removes its write-ahead record). `once`: see `CheckpointRepo.commit_step`."""
-    commit = project.checkpoints.commit_step(
-        changes,
-        agent=draft.agent,
-        summary=draft.summary,
-        run_id=draft.run_id or "-",
-        step_id=draft.step_id,
-        model=draft.model or "-",
-        tokens=draft.tokens,
-        once=once,
-    )
-    crashpoints.reached("after_ref_update")
-    step = replace(draft, commit_sha=commit.sha)
-    project.store.add_step(step)
-    crashpoints.reached("after_step_row")
-    return step
-
-
-def _changes(files: list[PlannedFile]) -> dict[str, bytes | None]:
-    return {f.rel: None if f.after is None else f.after.encode("utf-8") for f in files}
-
-
-def _plan(
-    project: Project, files: list[PlannedFile], mark: tuple[str, str] | None, **meta: Any
-) -> StepRow:
-    draft = _draft(project, files, **meta)
-    project.store.plan_step(draft, mark)
-    return draft
-
-
-def _forget_if_untouched(project: Project, draft: StepRow, files: list[PlannedFile]) -> None:
-    """After a failed apply: drop the write-ahead record unless a file on disk holds what
-    the step writes (a write not rolled back); then the next open settles the step."""
-    on_disk = {f.rel for f in files if f.version is None}
-
-    def holds_after(f: StepFileRow) -> bool:
-        try:
-            return _content_sha(project, _read_disk(project, f.path)) == f.after_blob
-        except (OSError, SamokoderError):
-            return False
-
-    written = [
-        f.path
-        for f in draft.files
-        if f.path in on_disk and f.after_blob != f.before_blob and holds_after(f)
-    ]
-    if written:
-        log.error("step %s failed after writing %s", draft.step_id, ", ".join(written))
-    else:
-        project.store.drop_pending_step(draft.step_id)
-
-
 async def apply_step(
     project: Project,
     host: Host,
     files: list[PlannedFile],
+    spec: StepSpec,
     *,
     label: str,
-    kind: str = "apply",
-    target: str | None = None,
-    agent: str,
-    summary: str,
-    run_id: str | None,
-    model: str = "",
-    tokens: int = 0,
     all_through_editor: bool = False,
     needs_confirmation: bool = False,
     on_recorded: Callable[[StepRow], None] | None = None,
-    mark: tuple[str, str] | None = None,
 ) -> StepRow:
     """Apply `files` and record them as one step, surviving a crash at any point.
 
     A caller cancelled mid-way gets CancelledError only once the step is complete
     (or failed): half a step is worse than a late cancel. `on_recorded` hears of
-    the step even then. `mark`: a run artifact stored with the step (`plan_step`).
+    the step even then.
     """
-    meta: dict[str, Any] = {
-        "kind": kind, "target": target, "agent": agent, "summary": summary,
-        "run_id": run_id, "model": model, "tokens": tokens,
-    }  # fmt: skip
 
     async def work() -> StepRow:
-        with crashpoints.step_kind(kind):
-            draft = await asyncio.to_thread(_plan, project, files, mark, **meta)
+        with crashpoints.step_kind(spec.kind):
+            draft = await asyncio.to_thread(plan_step, project, files, spec)
             crashpoints.reached("step_planned")
             try:
                 await apply_files(
@@ -242,10 +134,10 @@ async def apply_step(
                     needs_confirmation=needs_confirmation,
                 )
             except BaseException:
-                await asyncio.to_thread(_forget_if_untouched, project, draft, files)
+                await asyncio.to_thread(forget_if_untouched, project, draft, files)
                 raise
             crashpoints.reached("after_apply_before_commit")
-            step = await asyncio.to_thread(commit_and_record, project, draft, _changes(files))
+            step = await asyncio.to_thread(commit_and_record, project, draft, step_changes(files))
             if on_recorded is not None:
                 on_recorded(step)
             return step
@@ -265,18 +157,33 @@ def _blob_text(project: Project, sha: str | None) -> str | None:
     return None if sha is None else project.checkpoints.read_blob(sha).decode("utf-8")
 
 
-def _content_sha(project: Project, text: str | None) -> str | None:
-    """The blob id `text` would have in the checkpoint repository (sha1 or sha256)."""
-    if text is None:
-        return None
-    return blob_sha(text.encode("utf-8"), project.checkpoints.object_format)
+def _refuse_other_step(
+    chain: list[tuple[str, str, str | None]], direction: str, wanted: str, target_id: str | None
+) -> NotFoundError:
+    """An Undo offered for one step must undo that step or nothing; say why it cannot."""
+    known = any(step_id == wanted for step_id, _, _ in chain)
+    if not known:
+        return NotFoundError(f"No step {wanted!r} in this workspace: nothing was changed.")
+    last_acts = [kind for _, kind, target in chain if target == wanted]
+    why = (
+        f"it was {direction}ne already"
+        if last_acts and last_acts[-1] == direction
+        else f"it is not the last step to {direction} (that is {target_id})"
+        if target_id is not None
+        else f"there is nothing to {direction}"
+    )
+    return NotFoundError(f"Cannot {direction} step {wanted}: {why}. Nothing was changed.")
 
 
-async def _walk(project: Project, host: Host, direction: str) -> dict[str, Any]:
+async def _walk(
+    project: Project, host: Host, direction: str, step_id: str | None = None
+) -> dict[str, Any]:
     async with project.step_lock:
         chain = await asyncio.to_thread(project.store.step_chain)
         undo_id, redo_id = undo_redo_targets(chain)
         target_id = undo_id if direction == "undo" else redo_id
+        if step_id is not None and step_id != target_id:
+            raise _refuse_other_step(chain, direction, step_id, target_id)
         if target_id is None:
             raise NotFoundError(f"Nothing to {direction}: no step is left to {direction}.")
         target = await asyncio.to_thread(project.store.get_step, target_id)
@@ -291,7 +198,7 @@ async def _walk(project: Project, host: Host, direction: str) -> dict[str, Any]:
                 else (row.before_blob, row.after_blob)
             )
             state = await current_state(project, host, row.path)
-            if _content_sha(project, state.text) != expected:
+            if content_sha(project, state.text) != expected:
                 differing.append(row.path)
                 continue
             planned.append(
@@ -310,27 +217,28 @@ async def _walk(project: Project, host: Host, direction: str) -> dict[str, Any]:
                 + " changed since. Nothing was changed; save or revert those edits first.",
                 differing,
             )
-        step = await apply_step(
-            project,
-            host,
-            planned,
-            label=f"Samokoder: {direction} {target.summary}",
-            kind=direction,
-            target=target_id,
+        spec = StepSpec(
             agent=direction,
             summary=f"{direction} {target.summary}",
             run_id=target.run_id,
+            kind=direction,
+            target=target_id,
             model=target.model,
+        )
+        step = await apply_step(
+            project, host, planned, spec, label=f"Samokoder: {direction} {target.summary}"
         )
         return {"stepId": step.step_id, "target": target_id, "files": [f.rel for f in planned]}
 
 
-async def undo(project: Project, host: Host) -> dict[str, Any]:
-    return await _walk(project, host, "undo")
+async def undo(project: Project, host: Host, step_id: str | None = None) -> dict[str, Any]:
+    """Undo the last step; with ``step_id``, only if that is the last step."""
+    return await _walk(project, host, "undo", step_id)
 
 
-async def redo(project: Project, host: Host) -> dict[str, Any]:
-    return await _walk(project, host, "redo")
+async def redo(project: Project, host: Host, step_id: str | None = None) -> dict[str, Any]:
+    """Redo the last undone step; with ``step_id``, only if that is the one."""
+    return await _walk(project, host, "redo", step_id)
 
 
 def step_json(step: StepRow) -> dict[str, Any]:

@@ -60,6 +60,7 @@ async def run_task(
     ctx: RunContext, where: ProjectFolder, task: Task, label: str, design: str, repo_text: str
 ) -> TaskOutcome:
     feedback: str | None = None
+    ignored: list[str] = []
     for _ in range(REJECTION_ROUNDS + 1):
         ctx.progress(f"{label}: planning files")
         steps = await _plan_files(ctx, where, task, design, repo_text, feedback)
@@ -69,6 +70,8 @@ async def run_task(
             if feedback
             else None
         )
+        if notes and ignored:  # what the code writers sent last time and was left out
+            notes += "\nIn the previous attempt:\n" + "\n".join(ignored)
         written = await _write_all(ctx, task, steps, design, currents, label, user_notes=notes)
         written = await _review(ctx, task, steps, design, currents, written, label)
         change_set, bases, tokens, model = _change_set(where, task, label, currents, written)
@@ -84,6 +87,7 @@ async def run_task(
         if decision.verdict != "rejected" or not decision.feedback:
             return TaskOutcome("rejected", message=f"{label} was rejected.")
         feedback = decision.feedback
+        ignored = [i for w in written.values() for i in w.ignored]
     return TaskOutcome(
         "rejected", message=f"{label}: stopped after {REJECTION_ROUNDS + 1} rejected attempts."
     )
@@ -199,13 +203,22 @@ async def _write_all(
                 if (w := written.get(d)) is not None and w.content is not None
             }
             notes = reviewer.notes_for(review, step.path) if review else user_notes
+            before = (previous or {}).get(step.path)
+            if before is not None and before.ignored:  # told now, so it can be put right
+                notes = "\n".join([*([notes] if notes else []), *before.ignored])
             written[step.path] = await write_file(
                 ctx, task, step, design, currents.get(step.path), neighbours, notes
             )
 
     for layer in _layers(list(steps.files)):
-        todo = [s for s in layer if only is None or s.path in only]
-        await asyncio.gather(*(one(s) for s in todo))
+        todo = [asyncio.ensure_future(one(s)) for s in layer if only is None or s.path in only]
+        try:
+            await asyncio.gather(*todo)
+        except BaseException:  # one file gave up: the others stop asking the model
+            for pending in todo:
+                pending.cancel()
+            await asyncio.gather(*todo, return_exceptions=True)
+            raise
     return written
 
 
@@ -269,4 +282,15 @@ def _change_set(
                 files.append(FileChange(path=rel, kind="modify", content=w.content))
     if not files:
         return None, bases, tokens, model
-    return ChangeSet(title=f"{label}: {task.title}", files=files), bases, tokens, model
+    title = f"{label}: {task.title}{emptied_note(files, bases)}"
+    return ChangeSet(title=title, files=files), bases, tokens, model
+
+
+def emptied_note(files: list[FileChange], bases: dict[str, str | None]) -> str:
+    """What a change set's title adds for empty files: " (empties a.py; creates empty b.py)"."""
+    said = [
+        f"empties {c.path}" if bases.get(c.path) else f"creates empty {c.path}"
+        for c in files
+        if c.kind != "delete" and not (c.content or "").strip()
+    ]
+    return f" ({'; '.join(said)})" if said else ""

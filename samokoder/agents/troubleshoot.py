@@ -4,10 +4,11 @@ The loop is bounded by the `fixAttempts` setting: run the commands (each with th
 user's consent), and on a failure send the exit code, the tail of the output and
 the files involved to the troubleshooter; its fix is written by the code writers
 and proposed like any change ("Fix: ..."). Accepted, the commands run again;
-rejected or cancelled, the loop stops there. Editor diagnostics reach the server
-only through a code action's context (LSP sends diagnostics from server to
-client, and pygls keeps none the client shows), so they feed `fixDiagnostics`
-runs, not this loop.
+rejected or cancelled, the loop stops there. Refused paths in a fix go back to the
+troubleshooter (twice), and what is still refused is said, never dropped silently.
+Editor diagnostics reach the server only through a code action's context (LSP
+sends diagnostics from server to client, and pygls keeps none the client shows),
+so they feed `fixDiagnostics` runs, not this loop.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from samokoder.agents.review import Decision
 from samokoder.agents.roles import troubleshooter
 from samokoder.agents.runs import RunContext
 from samokoder.agents.schemas import FileStep, FixPlan, Task, TaskSteps
-from samokoder.agents.task_runner import ProjectFolder, write_changes
+from samokoder.agents.task_runner import PATH_ROUNDS, ProjectFolder, emptied_note, write_changes
 from samokoder.errors import SamokoderError
 
 REPORT_OUTPUT_CHARS = 6_000
@@ -61,9 +62,12 @@ async def check_task(
             return f"{fails}{tried}."
         fixes += 1
         ctx.progress(f"{label}: troubleshooting `{failure.shown}` (fix {fixes})")
-        decision = await propose_fix(
-            ctx, where, task, failure_report(failure), files, label, design
-        )
+        try:
+            decision = await propose_fix(
+                ctx, where, task, failure_report(failure), files, label, design
+            )
+        except FixRefusedError as exc:
+            return f"{fails}; the troubleshooter's fix was not used: {exc.message}"
         if decision is None:
             return f"{fails}; the troubleshooter found no change to make."
         if decision.verdict != "accepted":
@@ -111,10 +115,30 @@ async def propose_fix(
 ) -> Decision | None:
     """Ask the troubleshooter about `report`, write its fix, propose it; None: no change."""
     contents = await _contents(where, files, _mentioned(where, report))
-    plan, _reply = await chat_structured(
-        ctx, troubleshooter.AGENT, troubleshooter.messages(task, report, contents, design), FixPlan
-    )
-    steps = [s for s in plan.files if _writable(ctx, where, s)]
+    messages = troubleshooter.messages(task, report, contents, design)
+    for round_ in range(PATH_ROUNDS + 1):
+        plan, _reply = await chat_structured(ctx, troubleshooter.AGENT, messages, FixPlan)
+        refused = [why for s in plan.files if (why := _refusal(ctx, where, s))]
+        if not refused or round_ == PATH_ROUNDS:
+            break
+        ctx.progress(f"{label}: the troubleshooter named refused paths; asking again")
+        messages = [
+            *messages,
+            {"role": "assistant", "content": plan.model_dump_json()},
+            {
+                "role": "user",
+                "content": "These paths are refused, so that fix was not used:\n"
+                + "\n".join(refused)
+                + "\nAnswer again with paths inside the project folder.",
+            },
+        ]
+    steps = [s for s in plan.files if not _refusal(ctx, where, s)]
+    if refused and not steps:
+        raise FixRefusedError(
+            f"The troubleshooter's fix names only refused paths: {'; '.join(refused)}."
+        )
+    if refused:
+        ctx.note(f"The troubleshooter's fix left out refused paths: {'; '.join(refused)}.")
     if not steps:
         return None
     title = f"Fix: {_short(plan.diagnosis)}"
@@ -136,18 +160,26 @@ async def propose_fix(
     )
     if change_set is None:
         return None
+    title += emptied_note(change_set.files, bases)
     change_set = change_set.model_copy(update={"title": title})
     return await ctx.propose(
         change_set, bases, agent=troubleshooter.AGENT, model=model, tokens=tokens
     )
 
 
-def _writable(ctx: RunContext, where: ProjectFolder, step: FileStep) -> bool:
+class FixRefusedError(SamokoderError):
+    """Every file the troubleshooter wants to change is refused (confinement, secrets)."""
+
+
+def _refusal(ctx: RunContext, where: ProjectFolder, step: FileStep) -> str | None:
+    """Why the fix may not write `step`'s file (None: it may), naming the path and rule."""
     try:
         rel = where.to_workspace(step.path)
-    except SamokoderError:
-        return False
-    return not ctx.project.is_secret(rel)
+    except SamokoderError as exc:
+        return exc.message
+    if ctx.project.is_secret(rel):
+        return f"{step.path}: secret-looking or ignored files are not written"
+    return None
 
 
 def _mentioned(where: ProjectFolder, report: str) -> list[str]:

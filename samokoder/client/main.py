@@ -1,5 +1,5 @@
 """The client subcommands: check the command line, start a session, map the outcome
-to an exit code (see `exitcodes`).
+to an exit code (see `exitcodes`) and, with --json, to one JSON object (see `outcome`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from rich.console import Console
 
 from samokoder.client.exitcodes import ExitCode
 from samokoder.client.jsonrpc import ConnectionLost, RpcError
+from samokoder.client.options import SettingError, settings_from_args
+from samokoder.client.outcome import bad_usage, outcome_json, refused, succeeded
 from samokoder.client.render import (
-    history_table,
     make_console,
+    print_history,
     print_json,
     print_usage,
     print_walk,
@@ -47,17 +49,23 @@ class Prepared:
 
 def run(args: argparse.Namespace) -> int:
     out, err = make_console(), make_console(stderr=True)
+    command: str = args.command
     try:
         prepared = prepare(args, Path.cwd(), interactive=sys.stdin.isatty())
     except UsageError as exc:
-        err.print(f"samokoder {args.command}: {exc}", style="red", markup=False, soft_wrap=True)
+        err.print(f"samokoder {command}: {exc}", style="red", markup=False, soft_wrap=True)
+        if getattr(args, "json", False):
+            print_json(out, outcome_json(command, ExitCode.USAGE, bad_usage(str(exc))))
         return ExitCode.USAGE
+    body: dict[str, Any] = {}
     try:
-        code = asyncio.run(drive(prepared.options, prepared.plan, out, err))
+        code, body = asyncio.run(drive(prepared.options, prepared.plan, out, err))
     except KeyboardInterrupt:
-        code = ExitCode.CANCELLED
+        code, body = ExitCode.CANCELLED, {"status": "cancelled", "error": "Interrupted."}
     if prepared.created is not None and code != ExitCode.OK:
         _remove_if_empty(prepared.created)
+    if prepared.options.json:
+        print_json(out, outcome_json(command, code, body))
     return int(code)
 
 
@@ -93,12 +101,10 @@ def resolve_root(folder: str | None, cwd: Path) -> Path:
 
 
 def initialization_options(args: argparse.Namespace) -> dict[str, Any]:
-    settings: dict[str, Any] = {}
-    if getattr(args, "model", None):
-        settings["model"] = args.model
-    if getattr(args, "api_base", None):
-        settings["apiBase"] = args.api_base
-    return settings
+    try:
+        return settings_from_args(args)
+    except SettingError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def generate_target(folder: str | None, cwd: Path) -> tuple[Path, str | None, Path | None]:
@@ -155,6 +161,8 @@ def prepare(args: argparse.Namespace, cwd: Path, *, interactive: bool) -> Prepar
         if args.files:
             argument["files"] = [_workspace_path(f, cwd, root) for f in args.files]
         plan = _run_plan("samokoder.implement", argument, "implement")
+    elif command in ("explain", "write-tests"):
+        plan = _file_plan(args, cwd, command)
     elif command in ("undo", "redo"):
         plan = _walk_plan(command)
     elif command == "history":
@@ -215,6 +223,24 @@ def _edit_plan(args: argparse.Namespace, cwd: Path, interactive: bool) -> Plan:
     return _run_plan("samokoder.editSelection", argument, "edit")
 
 
+def _file_plan(args: argparse.Namespace, cwd: Path, command: str) -> Plan:
+    """explain / write-tests: a file, or some of its lines (explain: the whole file)."""
+    path = Path(os.path.abspath(cwd / Path(args.path).expanduser()))
+    argument: dict[str, Any] = {"uri": path.as_uri()}
+    if args.lines:
+        try:
+            argument = edit_argument(args.path, args.lines, None, cwd)
+        except SelectionError as exc:
+            raise UsageError(str(exc)) from None
+    elif command == "explain":
+        argument["range"] = {
+            "start": {"line": 0, "character": 0},
+            "end": {"line": 0, "character": 0},
+        }
+    name = "samokoder.explain" if command == "explain" else "samokoder.writeTests"
+    return _run_plan(name, argument, command)
+
+
 # -- plans: what a subcommand does with a started session -----------------------------------
 
 
@@ -233,9 +259,8 @@ def _walk_plan(verb: str) -> Plan:
             raise
         except RpcError as error:
             return session.report_error(error, verb)
-        if session.options.json:
-            print_json(session.out, result)
-        elif isinstance(result, dict):
+        session.result = succeeded(result)
+        if not session.options.json and isinstance(result, dict):
             print_walk(session.out, "Undid" if verb == "undo" else "Redid", result)
         return ExitCode.OK
 
@@ -250,14 +275,13 @@ def _query_plan(name: str, argument: dict[str, Any], what: str) -> Plan:
             raise
         except RpcError as error:
             return session.report_error(error, what)
-        if session.options.json or not isinstance(result, dict):
+        session.result = succeeded(result)
+        if session.options.json:
+            pass
+        elif not isinstance(result, dict):
             print_json(session.out, result)
         elif what == "history":
-            steps = result.get("steps") or []
-            if steps:
-                session.out.print(history_table(steps))
-            else:
-                session.out.print("No steps yet.")
+            print_history(session.out, result)
         else:
             print_usage(session.out, result)
         return ExitCode.OK
@@ -268,9 +292,20 @@ def _query_plan(name: str, argument: dict[str, Any], what: str) -> Plan:
 # -- running ---------------------------------------------------------------------------
 
 
-async def drive(options: SessionOptions, plan: Plan, out: Console, err: Console) -> ExitCode:
-    """Start the server, carry out the plan, stop the server; Ctrl-C goes to the session."""
+async def drive(
+    options: SessionOptions, plan: Plan, out: Console, err: Console
+) -> tuple[ExitCode, dict[str, Any]]:
+    """Start the server, carry out the plan, stop the server; Ctrl-C goes to the session.
+
+    Returns the exit code and the body of the --json outcome.
+    """
     session = Session(options, out, err)
+    code = await _drive(session, plan)
+    return code, session.result or refused("No outcome.")
+
+
+async def _drive(session: Session, plan: Plan) -> ExitCode:
+    options, err = session.options, session.err
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
 
@@ -286,9 +321,11 @@ async def drive(options: SessionOptions, plan: Plan, out: Console, err: Console)
         if main is not None:
             main.uncancel()
         err.print("Interrupted.", style="yellow")
+        session.result = {**session.result, "status": "cancelled", "error": "Interrupted."}
         return ExitCode.CANCELLED
     except ConnectionLost as exc:
         err.print(exc.message, style="red", markup=False)
+        session.result = refused(exc.message)
         report = session.server_died_report()
         if report and not options.verbose:
             err.print(report, style="dim", markup=False, soft_wrap=True)
@@ -296,7 +333,9 @@ async def drive(options: SessionOptions, plan: Plan, out: Console, err: Console)
     except RpcError as exc:
         return session.report_error(exc, "start")
     except OSError as exc:
-        err.print(f"Could not start the Samokoder server: {exc}", style="red", markup=False)
+        message = f"Could not start the Samokoder server: {exc}"
+        err.print(message, style="red", markup=False)
+        session.result = refused(message)
         return ExitCode.FAILED
     finally:
         signal.signal(signal.SIGINT, previous)

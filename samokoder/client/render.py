@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from rich.console import Console, RenderableType
 from rich.json import JSON
+from rich.markdown import Markdown
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.syntax import Syntax
@@ -105,7 +106,10 @@ def usage_line(usage: dict[str, Any]) -> str:
     prompt = int(usage.get("promptTokens") or 0)
     completion = int(usage.get("completionTokens") or 0)
     cost = float(usage.get("costUsd") or 0.0)
-    return f"{plural(requests, 'model request')}, {prompt:,} + {completion:,} tokens, ${cost:.4f}"
+    line = f"{plural(requests, 'model request')}, {prompt:,} + {completion:,} tokens, ${cost:.4f}"
+    estimated = int(usage.get("estimatedTokens") or 0)
+    # a server that reports no usage gets counted here: say so rather than pass it off
+    return f"{line} ({estimated:,} tokens estimated)" if estimated else line
 
 
 def print_run_finished(console: Console, payload: dict[str, Any]) -> None:
@@ -123,9 +127,13 @@ def print_run_finished(console: Console, payload: dict[str, Any]) -> None:
     usage = payload.get("usage")
     if isinstance(usage, dict) and usage:
         console.print(Text(f"  {usage_line(usage)}", style="dim"), soft_wrap=True)
-    if payload.get("text"):
+    if payload.get("text"):  # explain's answer, Markdown
         console.print()
-        console.print(Text(str(payload["text"])), soft_wrap=True)
+        text = str(payload["text"])
+        if console.is_terminal:
+            console.print(Markdown(text))
+        else:
+            console.print(Text(text), soft_wrap=True)
 
 
 def print_walk(console: Console, verb: str, result: dict[str, Any]) -> None:
@@ -172,6 +180,46 @@ def history_table(steps: list[dict[str, Any]]) -> Table:
     return table
 
 
+def command_status(command: dict[str, Any]) -> str:
+    """`ran` with its exit code ("exit 0", "killed by signal 9"); other statuses as they are."""
+    status = str(command.get("status", "?"))
+    code = command.get("exitCode")
+    if status != "ran" or not isinstance(code, int):
+        return status
+    return f"killed by signal {-code}" if code < 0 else f"exit {code}"
+
+
+def commands_table(commands: list[dict[str, Any]]) -> Table:
+    """The commands the agents proposed, run or not, newest first."""
+    table = Table(
+        title="Commands", title_justify="left", box=None, pad_edge=False, header_style="bold"
+    )
+    for column in ("when", "status", "time", "command", "note"):
+        table.add_column(column, overflow="fold")
+    for command in commands:
+        millis = command.get("durationMs")
+        table.add_row(
+            _when(command.get("createdAt")),
+            escape(command_status(command)),
+            f"{float(millis) / 1000:.1f} s" if isinstance(millis, int | float) and millis else "",
+            escape(str(command.get("command", ""))),
+            escape(str(command.get("message") or "")),
+        )
+    return table
+
+
+def print_history(console: Console, history: dict[str, Any]) -> None:
+    steps = history.get("steps") or []
+    commands = history.get("commands") or []
+    if steps:
+        console.print(history_table(steps))
+    else:
+        console.print("No steps yet.")
+    if commands:
+        console.print()
+        console.print(commands_table(commands))
+
+
 def usage_table(title: str, key: str, rows: list[dict[str, Any]]) -> Table:
     table = Table(title=title, title_justify="left", box=None, pad_edge=False, header_style="bold")
     table.add_column(key)
@@ -206,10 +254,16 @@ def print_usage(console: Console, usage: dict[str, Any]) -> None:
 
 
 class ProgressView:
-    """`$/progress` as a spinner per token on a terminal; a line per begin otherwise."""
+    """`$/progress` as a spinner per token on a terminal; a line per begin otherwise.
 
-    def __init__(self, console: Console) -> None:
+    With --verbose every begin, report and end is also a line of its own (above
+    the spinner), so the run can be followed and a log keeps its course.
+    """
+
+    def __init__(self, console: Console, *, verbose: bool = False) -> None:
         self.console = console
+        self.verbose = verbose
+        self._began: dict[str, float] = {}
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
         self._titles: dict[str, str] = {}
@@ -218,8 +272,12 @@ class ProgressView:
     def begin(self, token: str, title: str, message: str | None = None) -> None:
         self._titles[token] = title
         self._lines[token] = _describe(title, message)
+        self._began[token] = time.monotonic()
+        if self.verbose:
+            self._line(f"{self._lines[token]}…")
         if not self.console.is_terminal:
-            self.console.print(Text(f"{title}…", style="dim"), soft_wrap=True)
+            if not self.verbose:
+                self.console.print(Text(f"{title}…", style="dim"), soft_wrap=True)
             return
         progress = self._live()
         self._tasks[token] = progress.add_task(self._lines[token], total=None)
@@ -228,11 +286,16 @@ class ProgressView:
         if token not in self._titles:
             return
         self._lines[token] = _describe(self._titles[token], message)
+        if self.verbose and message:
+            self._line(f"{self._lines[token]} ({self._elapsed(token)})")
         task = self._tasks.get(token)
         if self._progress is not None and task is not None:
             self._progress.update(task, description=self._lines[token])
 
     def end(self, token: str) -> None:
+        if self.verbose and token in self._titles:
+            self._line(f"{self._titles[token]}: done ({self._elapsed(token)})")
+        self._began.pop(token, None)
         self._titles.pop(token, None)
         self._lines.pop(token, None)
         task = self._tasks.pop(token, None)
@@ -259,6 +322,13 @@ class ProgressView:
                 progress = self._live()
                 for token, line in self._lines.items():
                     self._tasks[token] = progress.add_task(line, total=None)
+
+    def _elapsed(self, token: str) -> str:
+        return f"{time.monotonic() - self._began.get(token, time.monotonic()):.1f} s"
+
+    def _line(self, text: str) -> None:
+        console = self._progress.console if self._progress is not None else self.console
+        console.print(Text(text, style="dim"), soft_wrap=True)
 
     def _live(self) -> Progress:
         if self._progress is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -23,13 +24,9 @@ from samokoder.client import apply
 from samokoder.client.connection import ServerProcess
 from samokoder.client.exitcodes import ExitCode, for_error, for_run, is_unknown_command
 from samokoder.client.jsonrpc import ConnectionLost, RpcError
+from samokoder.client.outcome import refused
 from samokoder.client.prompts import Prompter, Verdict
-from samokoder.client.render import (
-    ProgressView,
-    print_json,
-    print_proposal,
-    print_run_finished,
-)
+from samokoder.client.render import ProgressView, print_proposal, print_run_finished
 
 CANCEL_WAIT_SECONDS = 5.0
 REVIEW_WAIT_SECONDS = 30.0
@@ -90,7 +87,7 @@ class Session:
         self.out = out
         self.err = err
         self.diff_console = err if options.json else out
-        self.progress = ProgressView(err)
+        self.progress = ProgressView(err, verbose=options.verbose)
         self.prompter = Prompter(err, interactive=options.interactive, yes=options.yes)
         self.server: ServerProcess | None = None
         self._finished: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -99,6 +96,8 @@ class Session:
         self._interrupts = 0
         self._run_pending = False
         self._review_error: RpcError | None = None
+        self._started = time.monotonic()
+        self.result: dict[str, Any] = {}  # the body of the --json outcome
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -147,12 +146,20 @@ class Session:
 
     async def command(self, name: str, argument: dict[str, Any]) -> Any:
         assert self.server is not None
+        self.trace(f"-> {name}")
         params = {"command": name, "arguments": [argument]}
         return await self.server.connection.request("workspace/executeCommand", params)
+
+    def trace(self, message: str) -> None:
+        """--verbose: what the client does and hears, with the seconds since it started."""
+        if self.options.verbose:
+            elapsed = time.monotonic() - self._started
+            self.err.print(Text(f"[{elapsed:6.1f}s] {message}", style="dim"), soft_wrap=True)
 
     def report_error(self, error: RpcError, what: str) -> ExitCode:
         """Print a server error as it came (its messages are written for people)."""
         code = for_error(error)
+        self.result = refused(error.message, error.code)
         if is_unknown_command(error):
             self.err.print(
                 f"samokoder {what} is not available in this server version ({error.message}).",
@@ -176,8 +183,11 @@ class Session:
                 return self.report_error(error, what)
             run_id = started.get("runId") if isinstance(started, dict) else None
             if not isinstance(run_id, str) or not run_id:
-                self.err.print(f"The server answered {name} without a run id.", style="red")
+                message = f"The server answered {name} without a run id."
+                self.err.print(message, style="red")
+                self.result = refused(message)
                 return ExitCode.FAILED
+            self.trace(f"run {run_id} started")
             return await self._follow(run_id)
         finally:
             self._run_pending = False
@@ -200,9 +210,8 @@ class Session:
         payload = finished.result()
         await self._settle_reviews()
         self.progress.stop()
-        if self.options.json:
-            print_json(self.out, payload)
-        else:
+        self.result = payload
+        if not self.options.json:
             print_run_finished(self.out, payload)
         status = str(payload.get("status"))
         error = payload.get("error")
@@ -216,12 +225,12 @@ class Session:
             await asyncio.wait_for(
                 self.command("samokoder.cancel", {"runId": run_id}), CANCEL_WAIT_SECONDS
             )
+        self.result = {"status": "cancelled", "runId": run_id, "error": "Cancelled."}
         with contextlib.suppress(TimeoutError, RpcError):
             payload = await asyncio.wait_for(asyncio.shield(finished), CANCEL_WAIT_SECONDS)
             self.progress.stop()
-            if self.options.json:
-                print_json(self.out, payload)
-            else:
+            self.result = payload
+            if not self.options.json:
                 print_run_finished(self.out, payload)
         return ExitCode.CANCELLED
 
@@ -241,6 +250,7 @@ class Session:
 
     def _on_run_finished(self, params: Any) -> None:
         if isinstance(params, dict) and isinstance(params.get("runId"), str):
+            self.trace(f"<- runFinished {params['runId']}: {params.get('status')}")
             future = self._finished_future(params["runId"])
             if not future.done():
                 future.set_result(params)
@@ -273,6 +283,11 @@ class Session:
     def _on_proposal(self, params: Any) -> None:
         if not isinstance(params, dict):
             return
+        files = params.get("files")
+        count = len(files) if isinstance(files, list) else 0
+        self.trace(
+            f"<- proposal {params.get('proposalId')}: {params.get('title')} ({count} file(s))"
+        )
         task = asyncio.create_task(self._review(params), name="review")
         self._reviews.add(task)
         task.add_done_callback(self._reviews.discard)

@@ -91,12 +91,26 @@ class RunBudget:
             return self._spent
 
     def reserve(self, model: str, worst: WorstCase) -> Reservation:
-        """Hold the call's worst case, or raise BudgetExhaustedError if it does not fit."""
+        """Hold the call's worst case, or raise BudgetExhaustedError if it does not fit.
+
+        An unpriced model (a proxy's name, a local server) cannot be held in advance, but
+        what its calls reported they cost still counts: once that reaches the limit, no
+        further call starts.
+        """
         if worst.cost_usd is None:
+            with self._lock:
+                spent = self._spent
+            if 0 < self.limit_usd <= spent:
+                raise BudgetExhaustedError(
+                    f"Budget reached: this run may spend ${self.limit_usd:.4g} and has spent "
+                    f"${spent:.4g} (as reported by the provider for {model}). Raise "
+                    "budgetUsd to go on. Accepted steps are kept."
+                )
             if model not in self._unpriced_logged:
                 self._unpriced_logged.add(model)
                 logger.warning(
-                    "no price known for model %s: the budget of $%g cannot limit its calls",
+                    "no price known for model %s: the budget of $%g can stop its calls only "
+                    "once their reported cost reaches it",
                     model,
                     self.limit_usd,
                 )

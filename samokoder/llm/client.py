@@ -1,8 +1,10 @@
 """One streaming chat call through litellm, with usage, cost, cancellation and clear errors.
 
-litellm does the provider work; this adds what an editor user needs: a timeout that
-always holds, a stream closed as soon as its task is cancelled, a cut stream treated
-as a failure, and errors that say what to fix without ever showing the key.
+litellm does the provider work; this adds what an editor user needs: a deadline on the
+whole call (a model that keeps streaming is stopped too), a stream closed as soon as its
+task is cancelled, a reply used only when the model said it was complete (a cut stream,
+a reply stopped at the output limit and a filtered reply are failures), the cost the
+provider reports, and errors that say what to fix without ever showing the key.
 """
 
 from __future__ import annotations
@@ -12,13 +14,27 @@ import logging
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 from samokoder.errors import LLMError, NoModelConfiguredError
-from samokoder.llm.failures import CUT_STREAM, classify, cut_message, failure
+from samokoder.llm.calls import Completion, ModelCall
+from samokoder.llm.failures import (
+    CONTENT_FILTER,
+    CUT_STREAM,
+    DEADLINE,
+    TIMEOUT,
+    TruncatedReplyError,
+    classify,
+    cut_message,
+    failure,
+    truncated_message,
+    where,
+)
 from samokoder.llm.runtime import get_litellm
+
+__all__ = ["NO_MODEL_MESSAGE", "Completion", "ModelCall", "stream_chat"]
 
 logger = logging.getLogger(__name__)
 
@@ -27,39 +43,14 @@ NO_MODEL_MESSAGE = (
     "setting; for a local server also set SAMOKODER_API_BASE"
 )
 _CLOSE_TIMEOUT = 2.0
-# litellm's own timeout (per connect and per read) normally fires first; this backstop
-# holds for providers or transports that ignore it.
-_TIMEOUT_MARGIN = 1.0
-
-
-@dataclass(frozen=True)
-class ModelCall:
-    """Everything needed to reach one model; frozen so a run can snapshot it."""
-
-    model: str  # litellm model string, e.g. "openai/gpt-4o-mini", "ollama_chat/llama3"
-    api_base: str | None = None
-    api_key: str | None = None
-    temperature: float = 0.0
-    timeout: float = 120.0  # seconds; bounds connecting and every wait for the next chunk
-    max_tokens: int | None = None
-
-
-@dataclass(frozen=True)
-class Completion:
-    text: str
-    model: str  # the requested litellm model string
-    prompt_tokens: int
-    completion_tokens: int
-    cost_usd: float  # 0.0 when litellm has no price for the model
-    latency_ms: float
-    cache_hit: bool = False  # served from the response cache: no provider call, no cost
-    retries: int = 0  # attempts (retries and fallbacks) before the one that answered
-    cache_key: str | None = None  # where the reply sits in the response cache, if it does
+# Finish reasons that mean the reply stopped at a limit rather than where the model ended it.
+_LENGTH_REASONS = frozenset({"length", "max_tokens"})
+_FILTER_REASONS = frozenset({"content_filter", "safety", "recitation"})
 
 
 async def stream_chat(
     call: ModelCall,
-    messages: list[dict[str, str]],
+    messages: list[dict[str, Any]],
     on_delta: Callable[[str], None] | None = None,
     *,
     response_format: dict[str, Any] | None = None,
@@ -68,61 +59,124 @@ async def stream_chat(
 
     Raises NoModelConfiguredError for an empty model and ProviderError (an LLMError with
     ``retryable`` and a failure ``kind``) for every provider failure, including a stream
-    that ends before the model finished. Cancelling the awaiting task closes the HTTP
-    stream at once. ``response_format`` asks for JSON-schema output where supported.
+    that ends before the model finished, a reply stopped at the output limit
+    (TruncatedReplyError, carrying the partial reply) and a call that outlives
+    ``call.timeout``. Cancelling the awaiting task closes the HTTP stream at once.
     """
     if not call.model.strip():
         raise NoModelConfiguredError(NO_MODEL_MESSAGE)
     litellm = await get_litellm()
     started = time.perf_counter()
-    pieces: list[str] = []
-    usage: Any = None
-    finished = False
-    stream: Any = None
-    phase = "connect"
+    reply = _Reply()
     try:
-        opening = _open_stream(litellm, call, messages, response_format)
-        stream = await _guarded(opening, litellm, call, phase)
-        phase = "stream"
-        iterator = aiter(stream)
-        while True:
-            chunk = await _guarded(_next_chunk(iterator, call.timeout), litellm, call, phase)
-            if chunk is None:
-                break
-            usage = getattr(chunk, "usage", None) or usage
-            for choice in getattr(chunk, "choices", None) or ():
-                text = _delta_text(choice)
-                if text:
-                    pieces.append(text)
-                    if on_delta is not None:
-                        on_delta(text)
-                if getattr(choice, "finish_reason", None):
-                    finished = True
-    finally:
-        if stream is not None:
-            await _close_stream(stream)
-    if not finished:
+        async with asyncio.timeout(call.timeout):
+            await _receive(litellm, call, messages, response_format, reply, on_delta)
+    except TimeoutError:
+        raise _deadline(call, reply) from None
+    if reply.finish_reason is None:
         raise failure(call, cut_message(call), CUT_STREAM)
-    text = "".join(pieces)
-    prompt_tokens, completion_tokens = _reported_usage(usage)
+    text = "".join(reply.pieces)
+    prompt_tokens, completion_tokens = _reported_usage(reply.usage)
+    estimated = not reply.usage_reported or (not prompt_tokens and not completion_tokens)
     if not prompt_tokens and not completion_tokens:
         prompt_tokens, completion_tokens = await asyncio.to_thread(
             _estimate_usage, litellm, call.model, messages, text
         )
-    return Completion(
+    reported_cost = _reported_cost(reply.usage)
+    completion = Completion(
         text=text,
         model=call.model,
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
-        cost_usd=_cost(litellm, call.model, prompt_tokens, completion_tokens),
+        cost_usd=(
+            reported_cost
+            if reported_cost is not None
+            else _cost(litellm, call.model, prompt_tokens, completion_tokens)
+        ),
         latency_ms=(time.perf_counter() - started) * 1000,
+        finish_reason=reply.finish_reason,
+        tokens_estimated=estimated,
+        cost_reported=reported_cost is not None,
+    )
+    if reply.finish_reason in _LENGTH_REASONS:
+        message = truncated_message(call, completion_tokens, None)
+        raise TruncatedReplyError(message, completion)
+    if reply.finish_reason in _FILTER_REASONS:
+        raise failure(
+            call,
+            f"Model {call.model} at {where(call.api_base)} withheld its reply "
+            f"(finish_reason {reply.finish_reason!r}): rephrase the request or use another "
+            "model; nothing of the reply was used",
+            CONTENT_FILTER,
+        )
+    return completion
+
+
+@dataclass
+class _Reply:
+    """What has arrived so far: kept outside the deadline so a timeout can say how far."""
+
+    pieces: list[str] = field(default_factory=list)
+    usage: Any = None
+    finish_reason: str | None = None
+    usage_reported: bool = False  # the provider sent usage (litellm fills it in otherwise)
+
+
+async def _receive(
+    litellm: ModuleType,
+    call: ModelCall,
+    messages: list[dict[str, Any]],
+    response_format: dict[str, Any] | None,
+    reply: _Reply,
+    on_delta: Callable[[str], None] | None,
+) -> None:
+    stream: Any = None
+    try:
+        opening = _open_stream(litellm, call, messages, response_format)
+        stream = await _guarded(opening, litellm, call, "connect")
+        iterator = aiter(stream)
+        while True:
+            chunk = await _guarded(_next_chunk(iterator), litellm, call, "stream")
+            if chunk is None:
+                reply.usage_reported = _provider_sent_usage(stream, reply.usage)
+                return
+            reply.usage = getattr(chunk, "usage", None) or reply.usage
+            for choice in getattr(chunk, "choices", None) or ():
+                text = _delta_text(choice)
+                if text:
+                    reply.pieces.append(text)
+                    if on_delta is not None:
+                        on_delta(text)
+                reason = getattr(choice, "finish_reason", None)
+                if isinstance(reason, str) and reason:
+                    reply.finish_reason = reason
+    finally:
+        if stream is not None:
+            await _close_stream(stream)
+
+
+def _deadline(call: ModelCall, reply: _Reply) -> LLMError:
+    at = where(call.api_base)
+    if not reply.pieces:
+        return failure(
+            call,
+            f"Model {call.model} at {at} sent nothing for {call.timeout:g} s (timeout): the "
+            "server may be overloaded or unreachable; try again or raise requestTimeout",
+            TIMEOUT,
+        )
+    return failure(
+        call,
+        f"Model {call.model} at {at} was still writing its reply when requestTimeout "
+        f"({call.timeout:g} s for the whole call) ran out, so none of it was used: raise "
+        "requestTimeout, set maxTokens lower, or ask for a smaller change",
+        DEADLINE,
     )
 
 
 async def _open_stream(
     litellm: ModuleType,
     call: ModelCall,
-    messages: list[dict[str, str]],
+    messages: list[dict[str, Any]],
     response_format: dict[str, Any] | None,
 ) -> Any:
     kwargs: dict[str, Any] = {
@@ -144,14 +198,12 @@ async def _open_stream(
         kwargs["max_tokens"] = call.max_tokens
     if response_format is not None:
         kwargs["response_format"] = response_format
-    async with asyncio.timeout(call.timeout + _TIMEOUT_MARGIN):
-        return await litellm.acompletion(**kwargs)
+    return await litellm.acompletion(**kwargs)
 
 
-async def _next_chunk(iterator: AsyncIterator[Any], idle_limit: float) -> Any | None:
+async def _next_chunk(iterator: AsyncIterator[Any]) -> Any | None:
     try:
-        async with asyncio.timeout(idle_limit + _TIMEOUT_MARGIN):
-            return await anext(iterator)
+        return await anext(iterator)
     except StopAsyncIteration:
         return None
 
@@ -198,8 +250,26 @@ def _reported_usage(usage: Any) -> tuple[int, int]:
     )
 
 
+def _provider_sent_usage(stream: Any, usage: Any) -> bool:
+    """Whether the usage came from the provider: when a server sends none, litellm counts
+    the tokens itself and hands that over as if reported. Its stream keeps the provider's
+    chunks (litellm 1.110); without them, any usage counts as reported."""
+    chunks = getattr(stream, "chunks", None)
+    if not isinstance(chunks, list):
+        return usage is not None
+    return any(getattr(chunk, "usage", None) is not None for chunk in chunks)
+
+
+def _reported_cost(usage: Any) -> float | None:
+    """The cost a LiteLLM proxy puts in the last chunk's usage, when it does."""
+    cost = getattr(usage, "cost", None) if usage is not None else None
+    if isinstance(cost, bool) or not isinstance(cost, int | float):
+        return None
+    return float(cost) if math.isfinite(cost) and cost >= 0 else None
+
+
 def _estimate_usage(
-    litellm: ModuleType, model: str, messages: list[dict[str, str]], text: str
+    litellm: ModuleType, model: str, messages: list[dict[str, Any]], text: str
 ) -> tuple[int, int]:
     """Token counts when the provider sent none (blocking: run in a thread)."""
     try:

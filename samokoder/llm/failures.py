@@ -14,14 +14,12 @@ import os
 import time
 from collections.abc import Mapping
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
 from samokoder.errors import LLMError
-from samokoder.llm.redact import redact, secret_values
-
-if TYPE_CHECKING:
-    from samokoder.llm.client import ModelCall
+from samokoder.llm.calls import Completion, ModelCall
+from samokoder.secrets import redact, secret_values
 
 # Failure kinds; the ledger's error_class column holds one of these (or "cancelled").
 AUTH: Final = "auth"
@@ -35,6 +33,11 @@ CUT_STREAM: Final = "cut_stream"
 CONNECTION: Final = "connection"
 SERVER: Final = "server_error"
 BAD_REQUEST: Final = "bad_request"
+UNSUPPORTED: Final = "unsupported"  # the server does not take a parameter we sent
+MISSING_CONFIG: Final = "missing_config"  # failed before any request: no key, no base
+TRUNCATED: Final = "truncated"  # the reply stopped at the output limit
+CONTENT_FILTER: Final = "content_filter"  # the provider withheld (part of) the reply
+DEADLINE: Final = "deadline"  # still streaming when requestTimeout ran out
 OTHER: Final = "other"
 CANCELLED: Final = "cancelled"
 
@@ -79,6 +82,39 @@ class ProviderError(LLMError):
         self.kind = kind
         self.retry_after = retry_after
         self.status = status
+
+
+class TruncatedReplyError(ProviderError):
+    """A reply that ended at the output limit; ``partial`` is what arrived (and was paid for).
+
+    Never used as an answer: the caller continues it, asks again with more room, or
+    reports it (``limit_message``).
+    """
+
+    def __init__(self, message: str, partial: Completion) -> None:
+        super().__init__(message, kind=TRUNCATED, retryable=False)
+        self.partial = partial
+
+
+def truncated_message(call: ModelCall, completion_tokens: int, limit: int | None) -> str:
+    """What to tell the person when a reply stays cut off: the limit and what to raise."""
+    got = f"after {completion_tokens} tokens " if completion_tokens else ""
+    if call.max_tokens is not None:
+        advice = (
+            f"it was cut off at the maxTokens setting ({call.max_tokens} tokens): raise "
+            "maxTokens, or ask for a smaller change"
+        )
+    else:
+        known = f" ({limit} tokens)" if limit else ""
+        advice = (
+            f"it was cut off at the model's output limit{known} or the server's context "
+            "window: ask for a smaller change (fewer files, a shorter selection), raise "
+            "the server's limit, or set maxTokens if the server's default is low"
+        )
+    return (
+        f"The reply of model {call.model} stopped {got}before it was complete "
+        f'(finish_reason "length"), so none of it was used: {advice}'
+    )
 
 
 def provider_of(model: str) -> str:
@@ -128,6 +164,22 @@ def classify(exc: Exception, litellm: ModuleType, call: ModelCall, phase: str) -
     def fail(message: str, kind: str) -> ProviderError:
         return failure(call, message, kind, retry_after=retry_after(exc), status=status)
 
+    detail = _detail(exc)
+    if _missing_credentials(detail):
+        return fail(
+            f"No API key for model {model} at {at}: set {key_env(model)} or the apiKeys "
+            f"setting ({provider_of(model)!r} entry); a local server that needs no key "
+            "still needs a placeholder value such as sk-none",
+            MISSING_CONFIG,
+        )
+    if "no connected db" in detail.lower():
+        return fail(
+            f'The LiteLLM proxy at {at} did not accept the key for model {model} (400 "No '
+            'connected db": a proxy without a database accepts only its master key): set '
+            f"{key_env(model)} or the apiKeys setting ({provider_of(model)!r} entry) to a "
+            "key the proxy knows",
+            AUTH,
+        )
     if isa("AuthenticationError") or status == 401:
         return fail(
             f"The API key for model {model} at {at} is missing or wrong (401 Unauthorized): "
@@ -183,6 +235,13 @@ def classify(exc: Exception, litellm: ModuleType, call: ModelCall, phase: str) -
             f"URL right? ({_detail(exc)})",
             CONNECTION,
         )
+    if _unsupported(detail) and (status is None or status >= 400):
+        return fail(
+            f"The server at {at} does not support a parameter sent for model {model} "
+            f"({status or 'error'}): {detail}. For structured output, set the "
+            "structuredOutput setting for this model to json_object or prompt",
+            UNSUPPORTED,
+        )
     if status is not None and status >= 500:
         return fail(
             f"The provider failed ({status}) for model {model} at {at}: try again later "
@@ -199,6 +258,34 @@ def classify(exc: Exception, litellm: ModuleType, call: ModelCall, phase: str) -
         f"The call to model {model} at {at} failed ({type(exc).__name__}): {_detail(exc)}",
         OTHER,
     )
+
+
+_MISSING_KEY_MARKERS = (
+    "missing credentials",
+    "api_key client option must be set",
+    "no api key provided",
+    "missing api key",
+)
+_UNSUPPORTED_MARKERS = (
+    "not supported",
+    "unsupported",
+    "does not support",
+    "unknown parameter",
+    "unrecognized request argument",
+    "extra inputs are not permitted",
+    "response_format",
+    "json_schema",
+)
+
+
+def _missing_credentials(detail: str) -> bool:
+    lowered = detail.lower()
+    return any(marker in lowered for marker in _MISSING_KEY_MARKERS)
+
+
+def _unsupported(detail: str) -> bool:
+    lowered = detail.lower()
+    return any(marker in lowered for marker in _UNSUPPORTED_MARKERS)
 
 
 def retry_after(exc: BaseException) -> float | None:

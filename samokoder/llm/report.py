@@ -125,7 +125,10 @@ def _row(name: str, totals: Mapping[str, object]) -> str:
     cost = totals.get("costUsd")
     cost_text = f"${float(cost):.4f}" if isinstance(cost, int | float) else "$?"
     label = f"  {name:<28}" if name else "  total                       "
-    return f"{label} {requests:>6} requests  {prompt:>9} in  {completion:>9} out  {cost_text:>10}"
+    row = f"{label} {requests:>6} requests  {prompt:>9} in  {completion:>9} out  {cost_text:>10}"
+    estimated = _int(totals.get("estimatedTokens"))
+    # tokens a server did not report were counted here: say so instead of passing them off
+    return f"{row}  ({estimated} tokens estimated)" if estimated else row
 
 
 def _int(value: object) -> int:

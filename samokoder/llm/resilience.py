@@ -33,6 +33,7 @@ from samokoder.llm.budget import Reservation, RunBudget, worst_case
 from samokoder.llm.cache import CachedReply, ResponseCache, request_key
 from samokoder.llm.client import Completion, ModelCall, stream_chat
 from samokoder.llm.runtime import get_litellm
+from samokoder.llm.truncation import after_truncation, continuation, joined, model_limits
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class Sender(Protocol):
     def __call__(
         self,
         call: ModelCall,
-        messages: list[dict[str, str]],
+        messages: list[dict[str, Any]],
         on_delta: Callable[[str], None] | None = None,
         *,
         response_format: dict[str, Any] | None = None,
@@ -195,15 +196,14 @@ class _Request:
         while True:
             started = time.perf_counter()
             try:
-                completion = await _attempt(
-                    opts, call, self.messages, self.on_delta, self.response_format
-                )
+                completion = await self._complete(call)
             except asyncio.CancelledError:
                 await _record_shielded(opts, call, self.attempts, started, failures.CANCELLED)
                 raise
             except LLMError as exc:
                 kind = getattr(exc, "kind", failures.OTHER)
-                record = AttemptRecord(call.model, self.attempts, _ms(started), None, kind)
+                paid = exc.partial if isinstance(exc, failures.TruncatedReplyError) else None
+                record = AttemptRecord(call.model, self.attempts, _ms(started), paid, kind)
                 await _record(opts, record)
                 self.attempts += 1
                 self.last[call.model] = exc
@@ -219,11 +219,52 @@ class _Request:
             await _record(opts, record)
             return completion, None
 
+    async def _complete(self, call: ModelCall) -> Completion:
+        """One attempt whose reply is complete: a reply stopped at the output limit is
+        continued or asked again with more room (each part a ledger row of its own), or
+        the attempt fails with TruncatedReplyError naming the limit to raise."""
+        current, messages = call, self.messages
+        parts: list[Completion] = []
+        continuations, reasked = 0, False
+        while True:
+            started = time.perf_counter()
+            try:
+                completion = await _attempt(
+                    self.opts, current, messages, self.on_delta, self.response_format
+                )
+            except failures.TruncatedReplyError as exc:
+                partial = exc.partial
+                limits = model_limits(await get_litellm(), call.model)
+                written = sum(p.completion_tokens for p in parts) + partial.completion_tokens
+                step = after_truncation(
+                    current, limits, written, continuations=continuations, reasked=reasked
+                )
+                if step.action == "give_up":
+                    message = failures.truncated_message(current, written, limits.max_output)
+                    raise failures.TruncatedReplyError(message, partial) from None
+                record = AttemptRecord(
+                    call.model, self.attempts, _ms(started), partial, failures.TRUNCATED
+                )
+                await _record(self.opts, record)
+                self.attempts += 1
+                if step.action == "continue":
+                    parts.append(partial)
+                    continuations += 1
+                    messages = continuation(self.messages, "".join(p.text for p in parts))
+                else:
+                    logger.info("%s stopped at its output limit; asking again", call.model)
+                    parts.clear()
+                    reasked = True
+                    current = replace(current, max_tokens=step.max_tokens)
+                    messages = self.messages
+                continue
+            return joined([*parts, completion]) if parts else completion
+
 
 async def _attempt(
     opts: ChatOptions,
     call: ModelCall,
-    messages: list[dict[str, str]],
+    messages: list[dict[str, Any]],
     on_delta: Callable[[str], None] | None,
     response_format: dict[str, Any] | None,
 ) -> Completion:
@@ -238,6 +279,9 @@ async def _attempt(
         completion = await opts.send(call, messages, on_delta, response_format=response_format)
         cost = completion.cost_usd
         return completion
+    except failures.TruncatedReplyError as exc:
+        cost = exc.partial.cost_usd  # a cut-off reply is still paid for
+        raise
     finally:
         if opts.budget is not None and reservation is not None:
             opts.budget.settle(reservation, cost)

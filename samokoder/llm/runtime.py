@@ -22,7 +22,7 @@ from types import ModuleType
 from typing import Any
 
 from samokoder.errors import LLMError
-from samokoder.llm.redact import redact
+from samokoder.secrets import redact
 
 logger = logging.getLogger(__name__)
 

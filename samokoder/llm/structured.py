@@ -1,9 +1,12 @@
 """Structured replies: ask for JSON matching a pydantic model, read it back forgivingly.
 
-Where litellm says the model supports JSON-schema output, the schema goes in
-``response_format``; otherwise it goes in the prompt. Either way the reply is read
-tolerantly (a fenced block, prose before or after the object) and validated with
-pydantic; a failure becomes a message the model can act on. No I/O here.
+Three ways to ask (the ``structuredOutput`` setting, per model): ``json_schema`` (the
+schema in ``response_format``; where litellm says the model supports it, the default),
+``json_object`` (JSON mode, schema in the prompt: what llama.cpp, Ollama and most
+self-hosted servers take) and ``prompt`` (schema in the prompt only). A server that
+answers that a mode is unsupported moves the request to the next one at once. Either
+way the reply is read tolerantly (a fenced block, prose before or after the object) and
+validated with pydantic; a failure becomes a message the model can act on. No I/O here.
 """
 
 from __future__ import annotations
@@ -11,14 +14,47 @@ from __future__ import annotations
 import json
 import re
 from types import ModuleType
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
+
+from samokoder.errors import LLMError
 
 T = TypeVar("T", bound=BaseModel)
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 _ERROR_LIMIT: Final = 1500
+
+
+Mode = Literal["json_schema", "json_object", "prompt"]
+MODES: Final[tuple[Mode, ...]] = get_args(Mode)
+
+
+def choose_mode(litellm: ModuleType, model: str, configured: str) -> Mode:
+    """The configured mode, or for ``auto`` the best one litellm knows the model takes."""
+    for mode in MODES:
+        if configured == mode:
+            return mode
+    return "json_schema" if supports_schema(litellm, model) else "prompt"
+
+
+def next_mode(mode: Mode) -> Mode | None:
+    """The mode to try when the server says ``mode`` is unsupported (None: none left)."""
+    index = MODES.index(mode)
+    return MODES[index + 1] if index + 1 < len(MODES) else None
+
+
+def request_parts(mode: Mode, schema: type[BaseModel]) -> tuple[dict[str, Any] | None, bool]:
+    """``response_format`` to send and whether the schema goes in the prompt."""
+    if mode == "json_schema":
+        return response_format(schema), False
+    if mode == "json_object":
+        return {"type": "json_object"}, True
+    return None, True
+
+
+class SchemaMismatchError(LLMError):
+    """No reply of a model matched the schema within the attempts: the run ends."""
 
 
 class StructuredReplyError(ValueError):

@@ -227,10 +227,32 @@ class SamokoderServer(LanguageServer):
             await asyncio.to_thread(project.close)
         services.projects.clear()
 
+    async def require_model(self, agent: str) -> None:
+        """The one "is a model configured" check, made before any run starts (DESIGN §8).
+
+        Same resolution as the run itself (settings, a provider key alone, a local
+        Ollama), so a command never refuses what its run would have accepted.
+        """
+        from samokoder.agents.llm_gateway import ensure_model
+
+        await ensure_model(await self.settings(), agent)
+
     async def start_run(
-        self, *, kind: str, title: str, description: str, project: Project, body: RunBody
+        self,
+        *,
+        kind: str,
+        title: str,
+        description: str,
+        project: Project,
+        body: RunBody,
+        agent: str,
     ) -> str:
-        """Start a run with this connection's host, the current settings and review mode."""
+        """Start a run with this connection's host, the current settings and review mode.
+
+        Every command that starts a run comes through here, so every one of them checks
+        for a model the same way (`agent`: the role whose model the run needs first).
+        """
+        await self.require_model(agent)
         services = await self.services()
         settings = await self.settings()
         return await services.runs.start(

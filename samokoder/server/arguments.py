@@ -7,8 +7,18 @@ from typing import Any
 from samokoder.errors import InvalidArgumentError
 
 
-def one_object(args: tuple[Any, ...], command: str, shape: str) -> dict[str, Any]:
+def one_object(
+    args: tuple[Any, ...], command: str, shape: str, *, all_optional: bool = False
+) -> dict[str, Any]:
+    """The command's one object argument; no argument at all is an empty object.
+
+    With `all_optional` (every field may be left out) an empty array counts as `{}`
+    too: Neovim encodes an empty Lua table as `[]`, so a user's own
+    `arguments = { {} }` arrives as `[[]]`.
+    """
     if len(args) == 0:
+        return {}
+    if all_optional and len(args) == 1 and args[0] == []:
         return {}
     if len(args) != 1 or not isinstance(args[0], dict):
         raise InvalidArgumentError(f"{command} takes one object argument: {shape}")
@@ -87,3 +97,33 @@ def as_plain(value: Any) -> Any:
     if isinstance(value, list):
         return [as_plain(v) for v in value]
     return value
+
+
+def range_offsets(
+    text: str, rel: str, start: tuple[int, int], end: tuple[int, int]
+) -> tuple[int, int]:
+    """Python string offsets of an LSP range in `text`.
+
+    A character past the end of its line stands for the line's end, as LSP says
+    ("defaults back to the line length"): Neovim sends one for a range that ends on
+    an empty line. Anything else out of place is an error naming the file.
+    """
+    try:
+        return _offset(text, *start), _offset(text, *end)
+    except ValueError as exc:
+        lines = text.count("\n") + 1
+        raise InvalidArgumentError(f"range is not inside {rel} ({lines} lines): {exc}") from None
+
+
+def _offset(text: str, line: int, character: int) -> int:
+    from samokoder.workspace.textedits import Position, offset_at
+
+    try:
+        return offset_at(text, Position(line, character))
+    except ValueError:
+        line_start = offset_at(text, Position(line, 0))  # raises for a line that is not there
+        breaks = [i for i in (text.find("\n", line_start), text.find("\r", line_start)) if i >= 0]
+        line_end = min(breaks, default=len(text))
+        if character > len(text[line_start:line_end].encode("utf-16-le")) // 2:
+            return line_end
+        raise

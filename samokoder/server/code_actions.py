@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from lsprotocol import types
 
+from samokoder.server import instruction_comments as comments
 from samokoder.server.app import SamokoderServer
 
+EDIT = "samokoder.editSelection"
 EDIT_TITLE = "Edit selection…"
+PREFIX = "Samokoder: "
+# For clients that cannot be asked for an instruction and have no instruction comment.
+COMMON_INSTRUCTIONS = (
+    (
+        f"{PREFIX}add docstrings",
+        "Add docstrings (or this language's documentation comments) to the functions, "
+        "classes and methods in the selection. Change no code.",
+    ),
+    (
+        f"{PREFIX}add type hints",
+        "Add type annotations to the parameters, return values and variables in the "
+        "selection where the type is not obvious. Change no behaviour.",
+    ),
+    (f"{PREFIX}simplify", "Simplify the selected code without changing what it does."),
+)
 EXPLAIN_TITLE = "Explain"
 TESTS_TITLE = "Write tests"
 FIX_TITLE = "Fix with Samokoder"
@@ -45,9 +63,10 @@ def register(server: SamokoderServer) -> None:
                 actions.append(_action(ls, command, types.CodeActionKind.QuickFix, [d]))
         rng = params.range
         if rng.start != rng.end:
-            selection = {"uri": uri, "range": _range(rng)}
+            selection: dict[str, Any] = {"uri": uri, "range": _range(rng)}
+            if _wanted(types.CodeActionKind.RefactorRewrite, only):
+                actions += _edit_actions(ls, uri, rng, selection)
             for title, name, kind in (
-                (EDIT_TITLE, "samokoder.editSelection", types.CodeActionKind.RefactorRewrite),
                 (EXPLAIN_TITLE, "samokoder.explain", EXPLAIN_KIND),
                 (TESTS_TITLE, "samokoder.writeTests", TESTS_KIND),
             ):
@@ -55,6 +74,43 @@ def register(server: SamokoderServer) -> None:
                     command = types.Command(title, name, arguments=[dict(selection)])
                     actions.append(_action(ls, command, kind, None))
         return actions
+
+
+def _edit_actions(
+    ls: SamokoderServer, uri: str, rng: types.Range, selection: dict[str, Any]
+) -> list[Action]:
+    """Edit actions every client can run: the instruction written in an instruction comment
+    (`# samokoder: ...`), "Edit selection…" where the client can be asked for one, else a
+    few common instructions. Only the open buffer is read: no disk, no waiting."""
+    rewrite = types.CodeActionKind.RefactorRewrite
+    text = _open_text(ls, uri)
+    found = None
+    if text is not None:
+        lines = comments.selection_lines(rng.start.line, rng.end.line, rng.end.character)
+        found = comments.find_instruction(text, uri, *lines)
+    actions: list[Action] = []
+    if found is not None:
+        arg = selection | {"fromComment": True}
+        command = types.Command(f"{PREFIX}{_short(found.instruction, 60)}", EDIT, arguments=[arg])
+        actions.append(_action(ls, command, rewrite, None, preferred=True))
+    if ls.features.ask or text is None:  # unknown text: the server looks for a comment at run
+        actions.append(
+            _action(ls, types.Command(EDIT_TITLE, EDIT, arguments=[dict(selection)]), rewrite, None)
+        )
+    elif found is None:
+        for title, instruction in COMMON_INSTRUCTIONS:
+            arg = selection | {"instruction": instruction}
+            actions.append(_action(ls, types.Command(title, EDIT, arguments=[arg]), rewrite, None))
+    return actions
+
+
+def _open_text(ls: SamokoderServer, uri: str) -> str | None:
+    """The text of an open document; None for one the client has not opened."""
+    try:
+        doc = ls.workspace.text_documents.get(uri)
+    except RuntimeError:  # before `initialize` there is no workspace, so nothing is open
+        return None
+    return None if doc is None else doc.source
 
 
 def _wanted(kind: str, only: Sequence[str] | None) -> bool:
@@ -69,11 +125,17 @@ def _action(
     command: types.Command,
     kind: str,
     diagnostics: list[types.Diagnostic] | None,
+    *,
+    preferred: bool = False,
 ) -> Action:
     if not ls.features.code_action_literals:
         return command
     return types.CodeAction(
-        title=command.title, kind=kind, diagnostics=diagnostics, command=command
+        title=command.title,
+        kind=kind,
+        diagnostics=diagnostics,
+        command=command,
+        is_preferred=True if preferred else None,
     )
 
 

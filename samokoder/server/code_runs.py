@@ -10,7 +10,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from samokoder.server.app import SamokoderServer
-from samokoder.server.arguments import lsp_range, one_object, position
+from samokoder.server.arguments import lsp_range, one_object, position, range_offsets
 from samokoder.server.errors import rpc_errors
 
 if TYPE_CHECKING:
@@ -48,9 +48,9 @@ async def start_fix_diagnostics(ls: SamokoderServer, arg: dict[str, Any]) -> dic
 
     diagnostics = parse_diagnostics(arg.get("diagnostics"))
     project, request = await _snapshot(ls, arg, range_required=False)
-    await _require_model(ls, troubleshooter.AGENT)
     return await _start(
         ls,
+        troubleshooter.AGENT,
         "fixDiagnostics",
         f"Samokoder: fixing {request.where()}",
         f"fix {len(diagnostics)} diagnostic(s) in {request.where()}",
@@ -62,16 +62,16 @@ async def start_fix_diagnostics(ls: SamokoderServer, arg: dict[str, Any]) -> dic
 async def start_write_tests(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str, Any]:
     from samokoder.agents.code_tasks import run_write_tests
     from samokoder.agents.roles import code_monkey
-    from samokoder.agents.test_layout import plan_tests
+    from samokoder.workspace.project_tests import plan_tests
     from samokoder.workspace.repo_map import scan_workspace
 
     project, request = await _snapshot(ls, arg, range_required=False)
-    await _require_model(ls, code_monkey.AGENT)
     repo = await asyncio.to_thread(scan_workspace, project.workspace, project.ignore)
     plan = plan_tests(request.rel, [e.path for e in repo.entries])
     project.workspace.relative(plan.path)  # confined, or a clear error now
     return await _start(
         ls,
+        code_monkey.AGENT,
         "writeTests",
         f"Samokoder: writing tests for {request.where()}",
         f"tests for {request.where()} in {plan.path}",
@@ -85,9 +85,9 @@ async def start_explain(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str, A
     from samokoder.agents.roles import explainer
 
     project, request = await _snapshot(ls, arg, range_required=True)
-    await _require_model(ls, explainer.AGENT)
     return await _start(
         ls,
+        explainer.AGENT,
         "explain",
         f"Samokoder: explaining {request.where()}",
         f"explain {request.where()}",
@@ -97,20 +97,18 @@ async def start_explain(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str, A
 
 
 async def _start(
-    ls: SamokoderServer, kind: str, title: str, description: str, project: Project, body: Any
+    ls: SamokoderServer,
+    agent: str,
+    kind: str,
+    title: str,
+    description: str,
+    project: Project,
+    body: Any,
 ) -> dict[str, Any]:
     run_id = await ls.start_run(
-        kind=kind, title=title, description=description, project=project, body=body
+        kind=kind, title=title, description=description, project=project, body=body, agent=agent
     )
     return {"runId": run_id}
-
-
-async def _require_model(ls: SamokoderServer, agent: str) -> None:
-    from samokoder.agents.llm_gateway import NO_MODEL
-    from samokoder.errors import NoModelConfiguredError
-
-    if not (await ls.settings()).model_for(agent):
-        raise NoModelConfiguredError(NO_MODEL)
 
 
 async def _snapshot(
@@ -123,7 +121,6 @@ async def _snapshot(
     from samokoder.agents.code_tasks import CodeRequest
     from samokoder.agents.steps import current_state
     from samokoder.errors import InvalidArgumentError, NotFoundError
-    from samokoder.workspace.textedits import Position, offset_at
 
     services = await ls.services()
     project, rel = await ls.project_for_uri(arg.get("uri"))
@@ -141,15 +138,7 @@ async def _snapshot(
     text = state.text
     start, end = 0, len(text)
     if bounds is not None and bounds[0] != bounds[1]:
-        (sl, sc), (el, ec) = bounds
-        try:
-            start = offset_at(text, Position(sl, sc))
-            end = offset_at(text, Position(el, ec))
-        except ValueError as exc:
-            lines = text.count("\n") + 1
-            raise InvalidArgumentError(
-                f"range is not inside {rel} ({lines} lines): {exc}"
-            ) from None
+        start, end = range_offsets(text, rel, *bounds)
     return project, CodeRequest(rel, text, start, end)
 
 

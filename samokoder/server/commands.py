@@ -8,12 +8,14 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from samokoder.server import instruction_comments as comments
 from samokoder.server.app import SamokoderServer
 from samokoder.server.arguments import (
     lsp_range,
     one_object,
     optional_int,
     optional_str,
+    range_offsets,
     require_str,
 )
 from samokoder.server.errors import rpc_errors
@@ -30,6 +32,7 @@ UNDO = "samokoder.undo"
 REDO = "samokoder.redo"
 HISTORY = "samokoder.history"
 USAGE = "samokoder.usage"
+PIPELINE_AGENT = "developer"  # generate/implement/resume: the model checked before they start
 
 
 def register(server: SamokoderServer) -> None:
@@ -71,18 +74,18 @@ def register(server: SamokoderServer) -> None:
     async def undo(ls: SamokoderServer, *args: Any) -> dict[str, Any]:
         from samokoder.agents import steps
 
-        one_object(args, UNDO, "{}")
+        step_id = optional_str(one_object(args, UNDO, "{stepId?}", all_optional=True), "stepId")
         services = await ls.services()
-        return await steps.undo(await ls.project_for(), services.host)
+        return await steps.undo(await ls.project_for(), services.host, step_id)
 
     @server.command(REDO)
     @rpc_errors
     async def redo(ls: SamokoderServer, *args: Any) -> dict[str, Any]:
         from samokoder.agents import steps
 
-        one_object(args, REDO, "{}")
+        step_id = optional_str(one_object(args, REDO, "{stepId?}", all_optional=True), "stepId")
         services = await ls.services()
-        return await steps.redo(await ls.project_for(), services.host)
+        return await steps.redo(await ls.project_for(), services.host, step_id)
 
     @server.command(HISTORY)
     @rpc_errors
@@ -90,7 +93,7 @@ def register(server: SamokoderServer) -> None:
         from samokoder.agents import steps
         from samokoder.agents.command_gate import command_history
 
-        arg = one_object(args, HISTORY, "{limit?}")
+        arg = one_object(args, HISTORY, "{limit?}", all_optional=True)
         limit = optional_int(arg, "limit", 50, 1, 1000)
         project = await ls.project_for()
         result = await steps.history(project, limit)
@@ -100,7 +103,7 @@ def register(server: SamokoderServer) -> None:
     @server.command(USAGE)
     @rpc_errors
     async def usage(ls: SamokoderServer, *args: Any) -> dict[str, Any]:
-        arg = one_object(args, USAGE, "{runId?}")
+        arg = one_object(args, USAGE, "{runId?}", all_optional=True)
         run_id = optional_str(arg, "runId")
         project = await ls.project_for()
         result: dict[str, Any] = await asyncio.to_thread(project.store.usage, run_id)
@@ -109,47 +112,62 @@ def register(server: SamokoderServer) -> None:
 
 async def start_edit_selection(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str, Any]:
     from samokoder.agents.edit_selection import AGENT, SelectionRequest, run_edit_selection
-    from samokoder.agents.llm_gateway import ensure_model
     from samokoder.agents.steps import current_state
     from samokoder.errors import (
         InvalidArgumentError,
         NotFoundError,
     )
-    from samokoder.workspace.textedits import Position, offset_at
 
     services = await ls.services()
-    settings = await ls.settings()
     project, rel = await ls.project_for_uri(arg.get("uri"))
     (sl, sc), (el, ec) = lsp_range(arg.get("range"))
     instruction = optional_str(arg, "instruction")
+    from_comment = arg.get("fromComment", False)
+    if not isinstance(from_comment, bool):
+        raise InvalidArgumentError("'fromComment' must be true or false")
+    if from_comment and instruction is not None:
+        raise InvalidArgumentError("give 'instruction' or 'fromComment', not both")
     if project.is_secret(rel):
         raise InvalidArgumentError(
             f"{rel} looks like a secret or ignored file; Samokoder does not send it to a model."
         )
-    await ensure_model(settings, AGENT)
-    if instruction is None and not ls.features.ask:
-        raise InvalidArgumentError(
-            "'instruction' is required: this client cannot be asked for one "
-            "(it does not announce experimental.samokoderAsk)."
-        )
     state = await current_state(project, services.host, rel)
     if state.text is None:
         raise NotFoundError(f"{rel} does not exist.")
-    try:
-        start = offset_at(state.text, Position(sl, sc))
-        end = offset_at(state.text, Position(el, ec))
-    except ValueError as exc:
-        lines = state.text.count("\n") + 1
-        raise InvalidArgumentError(f"range is not inside {rel} ({lines} lines): {exc}") from None
-    request = SelectionRequest(rel, state.text, start, end, instruction)
+    start, end = range_offsets(state.text, rel, (sl, sc), (el, ec))
+    if instruction is None and (from_comment or not ls.features.ask):
+        # the instruction written in the file; the edit removes its comment
+        found = comments.find_instruction(state.text, rel, *comments.selection_lines(sl, el, ec))
+        if found is None:
+            raise InvalidArgumentError(_no_instruction(rel, from_comment))
+        text, start, end = comments.without(state.text, found, start, end)
+        request = SelectionRequest(rel, text, start, end, found.instruction, base=state.text)
+        instruction = found.instruction
+    else:
+        request = SelectionRequest(rel, state.text, start, end, instruction)
     run_id = await ls.start_run(
         kind="editSelection",
         title=f"Samokoder: editing {rel}",
         description=instruction or "",
         project=project,
         body=lambda ctx: run_edit_selection(ctx, request),
+        agent=AGENT,
     )
     return {"runId": run_id}
+
+
+def _no_instruction(rel: str, from_comment: bool) -> str:
+    example = f"`{comments.example(rel)}`"
+    if from_comment:
+        return (
+            f"No instruction comment in or just above the selection in {rel}: write one "
+            f"such as {example} and try again."
+        )
+    return (
+        "'instruction' is required: this client cannot be asked for one (it does not "
+        f"announce experimental.samokoderAsk). Write it as a comment in or just above the "
+        f"selection, such as {example}, or pick one of Samokoder's code actions."
+    )
 
 
 def _count_files(path: Path, limit: int = 10_000) -> int:
@@ -170,13 +188,11 @@ async def start_generate(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str, 
     from samokoder.errors import InvalidArgumentError
 
     description = _description(arg)
-    settings = await ls.settings()
     folder_arg = optional_str(arg, "folder")
     project, folder = await _generate_folder(ls, folder_arg)
     target = project.workspace.resolve(folder) if folder else project.root
     if await asyncio.to_thread(target.is_file):
         raise InvalidArgumentError(f"folder {folder!r} is a file, not a folder")
-    await _require_model(settings)
     existing = await asyncio.to_thread(_count_files, target)
     request = GenerateRequest(description, folder, existing)
     run_id = await ls.start_run(
@@ -185,6 +201,7 @@ async def start_generate(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str, 
         description=description,
         project=project,
         body=lambda ctx: run_generate(ctx, request),
+        agent=PIPELINE_AGENT,
     )
     return {"runId": run_id}
 
@@ -194,7 +211,6 @@ async def start_implement(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str,
     from samokoder.errors import InvalidArgumentError, NotFoundError
 
     description = _description(arg)
-    settings = await ls.settings()
     files_arg = arg.get("files")
     if files_arg is not None and (
         not isinstance(files_arg, list) or not all(isinstance(f, str) for f in files_arg)
@@ -212,7 +228,6 @@ async def start_implement(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str,
         if project.is_secret(rel):
             raise InvalidArgumentError(f"{rel} looks like a secret or ignored file.")
         files.append(rel)
-    await _require_model(settings)
     request = ImplementRequest(description, tuple(files))
     run_id = await ls.start_run(
         kind="implement",
@@ -220,6 +235,7 @@ async def start_implement(ls: SamokoderServer, arg: dict[str, Any]) -> dict[str,
         description=description,
         project=project,
         body=lambda ctx: run_implement(ctx, request),
+        agent=PIPELINE_AGENT,
     )
     return {"runId": run_id}
 
@@ -261,13 +277,6 @@ def _description(arg: dict[str, Any]) -> str:
     return value.strip()
 
 
-async def _require_model(settings: Any) -> None:
-    """A model for the agents, from the settings, a provider key or a local Ollama."""
-    from samokoder.agents.llm_gateway import ensure_model
-
-    await ensure_model(settings, "developer")
-
-
 async def start_resume(ls: SamokoderServer, run_id: str) -> dict[str, Any]:
     from samokoder.agents.pipeline import (
         GenerateRequest,
@@ -279,7 +288,6 @@ async def start_resume(ls: SamokoderServer, run_id: str) -> dict[str, Any]:
     from samokoder.errors import InvalidArgumentError, NotFoundError
 
     services = await ls.services()
-    settings = await ls.settings()
     project = await ls.project_for()
     row = await asyncio.to_thread(project.store.get_run, run_id)
     if row is None:
@@ -295,7 +303,6 @@ async def start_resume(ls: SamokoderServer, run_id: str) -> dict[str, Any]:
             "save their progress."
         )
     request = json.loads(saved["request"])
-    await _require_model(settings)
     body: RunBody
     if request.get("kind") == "generate":
         gen = GenerateRequest(request["description"], request["folder"], request["existing_files"])
@@ -309,5 +316,6 @@ async def start_resume(ls: SamokoderServer, run_id: str) -> dict[str, Any]:
         description=row.description,
         project=project,
         body=body,
+        agent=PIPELINE_AGENT,
     )
     return {"runId": new_id, "resumes": run_id}

@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
-from samokoder.llm.redact import redact, secret_values
+from samokoder.secrets import redact, secret_values
 
 if TYPE_CHECKING:
     from samokoder.server.app import SamokoderServer
@@ -44,11 +45,24 @@ def configure_stderr(level: str) -> None:
     add_secrets(secret_values(os.environ))
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_expected_refusals)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # pygls logs whole messages at INFO/DEBUG: source code, settings, keys. Not here.
     logging.getLogger("pygls").setLevel(max(logging.WARNING, root.level))
+
+
+def _expected_refusals(record: logging.LogRecord) -> bool:
+    """Drop pygls' traceback (with the request's params) for an error we answered on
+    purpose ("Nothing to undo", a refused path): the client shows the message, and an
+    editor's log full of tracebacks for normal refusals hides the real failures, which
+    `server/errors.py` logs itself."""
+    error = record.exc_info[1] if record.exc_info else None
+    return not (isinstance(error, JsonRpcException) and error.code != _INTERNAL_ERROR)
+
+
+_INTERNAL_ERROR = -32603
 
 
 class LspLogHandler(logging.Handler):

@@ -100,3 +100,4 @@ class LLMRequestRow:
     retries: int
     error_class: str | None
     created_at: float
+    tokens_estimated: bool = False  # the provider sent no usage: counted here

@@ -156,7 +156,13 @@ CREATE TABLE pending_step_files (
 CREATE UNIQUE INDEX pending_step_files_by_step ON pending_step_files(step_id, path);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# Token counts the provider did not send (estimated here) are marked, so usage can say so.
+_V5 = """
+ALTER TABLE llm_requests ADD COLUMN tokens_estimated INTEGER NOT NULL DEFAULT 0
+    CHECK (tokens_estimated IN (0, 1));
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Statements the store runs against the current schema, spelled out in full (no string
@@ -194,17 +200,18 @@ SELECT_NEWEST_STEPS = (
 )
 INSERT_LLM_REQUEST = (
     "INSERT INTO llm_requests (run_id, agent, model, prompt_tokens, completion_tokens, "
-    "cost_usd, latency_ms, cache_hit, retries, error_class, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "cost_usd, latency_ms, cache_hit, retries, error_class, created_at, tokens_estimated) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 SELECT_LLM_REQUESTS = (
     "SELECT run_id, agent, model, prompt_tokens, completion_tokens, cost_usd, latency_ms, "
-    "cache_hit, retries, error_class, created_at FROM llm_requests ORDER BY id DESC LIMIT ?"
+    "cache_hit, retries, error_class, created_at, tokens_estimated FROM llm_requests "
+    "ORDER BY id DESC LIMIT ?"
 )
 SELECT_RUN_LLM_REQUESTS = (
     "SELECT run_id, agent, model, prompt_tokens, completion_tokens, cost_usd, latency_ms, "
-    "cache_hit, retries, error_class, created_at FROM llm_requests WHERE run_id = ? "
-    "ORDER BY id DESC LIMIT ?"
+    "cache_hit, retries, error_class, created_at, tokens_estimated FROM llm_requests "
+    "WHERE run_id = ? ORDER BY id DESC LIMIT ?"
 )
 PUT_ARTIFACT = (
     "INSERT INTO run_artifacts (run_id, name, body, created_at) VALUES (?, ?, ?, ?) "
@@ -215,11 +222,14 @@ SELECT_ARTIFACTS = "SELECT name, body FROM run_artifacts WHERE run_id = ? ORDER 
 # One row per (run, agent, model), in the order each group first appeared; folded in Python.
 USAGE = (
     "SELECT run_id, agent, model, SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_usd), "
-    "COUNT(*) FROM llm_requests GROUP BY run_id, agent, model ORDER BY MIN(id)"
+    "COUNT(*), SUM(CASE WHEN tokens_estimated = 1 THEN prompt_tokens + completion_tokens "
+    "ELSE 0 END) FROM llm_requests GROUP BY run_id, agent, model ORDER BY MIN(id)"
 )
 RUN_USAGE = (
     "SELECT run_id, agent, model, SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_usd), "
-    "COUNT(*) FROM llm_requests WHERE run_id = ? GROUP BY run_id, agent, model ORDER BY MIN(id)"
+    "COUNT(*), SUM(CASE WHEN tokens_estimated = 1 THEN prompt_tokens + completion_tokens "
+    "ELSE 0 END) FROM llm_requests WHERE run_id = ? GROUP BY run_id, agent, model "
+    "ORDER BY MIN(id)"
 )
 
 

@@ -13,37 +13,45 @@ class _Totals:
     completion: int = 0
     cost: float = 0.0
     requests: int = 0
+    estimated: int = 0
 
-    def add(self, prompt: int, completion: int, cost: float, requests: int) -> None:
+    def add(self, prompt: int, completion: int, cost: float, requests: int, estimated: int) -> None:
         self.prompt += prompt
         self.completion += completion
         self.cost += cost
         self.requests += requests
+        self.estimated += estimated
 
     def as_json(self) -> dict[str, object]:
-        return {
+        totals: dict[str, object] = {
             "promptTokens": self.prompt,
             "completionTokens": self.completion,
             "costUsd": self.cost,
             "requests": self.requests,
         }
+        if self.estimated:  # only where a provider sent no usage: the rest is as billed
+            totals["estimatedTokens"] = self.estimated
+        return totals
 
 
 def fold_usage(rows: Iterable[tuple[Any, ...]]) -> dict[str, object]:
-    """Rows of (run, agent, model, prompt, completion, cost, count), one per group, in the
-    order of their first request; requests outside any run appear with ``runId`` None."""
+    """Rows of (run, agent, model, prompt, completion, cost, count, estimated), one per
+    group, in the order of their first request; requests outside any run appear with
+    ``runId`` None. ``estimatedTokens`` (present when not 0): the part of the token counts
+    the provider did not report (counted with litellm's tokenizer, or 4 characters a
+    token)."""
     total = _Totals()
     by_run: dict[str | None, _Totals] = {}
     by_agent: dict[str, _Totals] = {}
     by_model: dict[str, _Totals] = {}
-    for group_run, agent, model, prompt, completion, cost, count in rows:
+    for group_run, agent, model, prompt, completion, cost, count, estimated in rows:
         for totals in (
             total,
             by_run.setdefault(group_run, _Totals()),
             by_agent.setdefault(agent, _Totals()),
             by_model.setdefault(model, _Totals()),
         ):
-            totals.add(int(prompt), int(completion), float(cost), int(count))
+            totals.add(int(prompt), int(completion), float(cost), int(count), int(estimated or 0))
     return {
         "total": total.as_json(),
         "byRun": [{"runId": key, **t.as_json()} for key, t in by_run.items()],

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from samokoder.errors import InvalidArgumentError
-from samokoder.workspace.git_plumbing import parent_dirs
+from samokoder.workspace.git_objects import parent_dirs
 
 STATE_DIR = ".samokoder"
 

@@ -2,14 +2,16 @@
 
 "shadow" mode keeps the commits in `.samokoder/checkpoints.git` (branch `checkpoints`,
 work tree: the workspace folder) and never touches the user's repository. "repo"
-mode commits on the user's current branch, leaving their staged changes alone.
+mode commits on the user's current branch, leaving their staged changes alone; what
+differs between the two is in `checkpoint_modes`.
 
 A commit's tree is the previous checkpoint tree plus the step's blobs; it is
-built in-process from the trees along the step's paths (see `git_plumbing`), so
-a step costs the same in a 100-file and a 50,000-file workspace: one git
-process per step in shadow mode (two on an instance's first step), four in repo
-mode. The ref update comes last, with a compare-and-swap, so an interrupted step
-leaves no visible commit, and a concurrent writer makes the step rebuild on the new tip.
+built in-process from the trees along the step's paths (`git_plumbing` does the
+I/O, `git_objects` the encoding), so a step costs the same in a 100-file and a
+50,000-file workspace: one git process per step in shadow mode (two on an
+instance's first step), four in repo mode. The ref update comes last, with a
+compare-and-swap, so an interrupted step leaves no visible commit, and a concurrent
+writer makes the step rebuild on the new tip.
 """
 
 from __future__ import annotations
@@ -22,41 +24,46 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from samokoder import crashpoints
 from samokoder.errors import InvalidArgumentError, NotFoundError, SamokoderError
-from samokoder.workspace.checkpoint_rules import STATE_DIR, check_step_paths, ensure_state_dir
-from samokoder.workspace.git_plumbing import (
+from samokoder.workspace.checkpoint_modes import CheckpointMode, RepoMode, ShadowMode
+from samokoder.workspace.checkpoint_rules import check_step_paths, ensure_state_dir
+from samokoder.workspace.git_objects import (
     FILE_MODES,
     GITLINK_MODE,
-    GitRunner,
-    LooseObjectStore,
-    RevisionMoved,
-    TreeCache,
     TreeEntry,
     blob_sha,
+    commit_message,
+    commit_object,
+    format_message,
+    parent_dirs,
+    split_trailers,
+)
+from samokoder.workspace.git_plumbing import (
+    ParentTrees,
+    RevisionMoved,
+    TreeCache,
     cached_dirs,
     cat_file_batch,
     changed_files,
-    commit_object,
-    format_message,
-    index_entries,
-    parent_dirs,
     read_dirs,
     rewrite_trees,
-    split_trailers,
 )
 
-__all__ = ["MAX_BLOB_BYTES", "CheckpointRepo", "CommitInfo", "StepCommit", "blob_sha"]
+__all__ = [
+    "MAX_BLOB_BYTES",
+    "CheckpointMode",
+    "CheckpointRepo",
+    "CommitInfo",
+    "StepCommit",
+    "blob_sha",
+]
 
 log = logging.getLogger(__name__)
 
-CheckpointMode = Literal["shadow", "repo"]
 MAX_BLOB_BYTES = 5 * 1024 * 1024
 """Files larger than this are not stored in checkpoints (reported in `StepCommit.skipped`)."""
-SHADOW_BRANCH = "refs/heads/checkpoints"
-_LOG_SCAN_LIMIT = 1000
 _CAS_ATTEMPTS = 3
 _HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
@@ -87,35 +94,24 @@ class CommitInfo:
     timestamp: float
 
 
-@dataclass(frozen=True)
-class _Parent:
-    commit: str | None
-    dirs: Mapping[str, Mapping[str, TreeEntry]]
-    """Entries of every directory along the step's paths (empty where absent); shared with
-    the tree cache, so never mutated."""
-
-
 class CheckpointRepo:
     """One checkpoint repository; every public method is serialised by a per-repo lock."""
 
-    def __init__(
-        self,
-        root: Path,
-        mode: CheckpointMode,
-        git: GitRunner,
-        objects: LooseObjectStore,
-        prefix: str,
-    ) -> None:
+    def __init__(self, root: Path, where: ShadowMode | RepoMode) -> None:
         self.root = root
-        self.mode = mode
-        self._git = git
-        self._objects = objects
-        self._prefix = prefix  # repo mode: the workspace folder's path inside the repository
-        self._lock = _lock_for(Path(git.env["GIT_DIR"]))
-        self._trees = TreeCache(objects)
+        self._where = where
+        self._git = where.git
+        self._objects = where.objects
+        self._prefix = where.prefix  # repo mode: the workspace folder's path in the repository
+        self._lock = _lock_for(Path(self._git.env["GIT_DIR"]))
+        self._trees = TreeCache(self._objects)
         self._tips: dict[str, tuple[str, str]] = {}
         """ref -> (commit, root tree) this instance last wrote: the likely parent of the next
         step. Trusted without asking git; the compare-and-swap ref update catches a stale one."""
+
+    @property
+    def mode(self) -> CheckpointMode:
+        return self._where.name
 
     @property
     def git_dir(self) -> str:
@@ -134,38 +130,10 @@ class CheckpointRepo:
             raise NotFoundError(f"workspace folder {root} does not exist")
         ensure_state_dir(root)
         if mode == "shadow":
-            return cls._open_shadow(root)
+            return cls(root, ShadowMode(root))
         if mode == "repo":
-            return cls._open_user_repo(root)
+            return cls(root, RepoMode(root))
         raise InvalidArgumentError(f'checkpoints must be "shadow" or "repo", not {mode!r}')
-
-    @classmethod
-    def _open_shadow(cls, root: Path) -> CheckpointRepo:
-        git_dir = root / STATE_DIR / "checkpoints.git"
-        if not (git_dir / "HEAD").is_file():
-            GitRunner(root).run(
-                "init", "-q", "--bare", "--template=", "--object-format=sha1",
-                "--initial-branch=checkpoints", str(git_dir),
-            )  # fmt: skip
-        git = GitRunner(root, _repo_env(git_dir, root))
-        return cls(root, "shadow", git, LooseObjectStore(git_dir / "objects"), "")
-
-    @classmethod
-    def _open_user_repo(cls, root: Path) -> CheckpointRepo:
-        probe = GitRunner(root).run(
-            "rev-parse", "--is-inside-work-tree", "--show-toplevel", "--absolute-git-dir",
-            "--git-path", "objects", "--show-object-format", "--show-prefix", check=False,
-        )  # fmt: skip
-        lines = probe.stdout.decode("utf-8", "surrogateescape").split("\n")
-        if probe.returncode != 0 or len(lines) < 6 or lines[0] != "true":
-            raise SamokoderError(
-                f'{root} is not inside a Git work tree, so checkpoints: "repo" cannot commit'
-                ' there; run `git init` first or use checkpoints: "shadow".'
-            )
-        top, git_dir, objects, object_format, prefix = lines[1:6]
-        git = GitRunner(Path(top), _repo_env(Path(git_dir), Path(top)))
-        store = LooseObjectStore(Path(root, objects).resolve(), object_format)
-        return cls(root, "repo", git, store, prefix)
 
     # -- objects -------------------------------------------------------------
 
@@ -197,7 +165,7 @@ class CheckpointRepo:
     def head(self) -> str | None:
         """The checkpoint branch tip (shadow) or the user's HEAD commit (repo)."""
         with self._lock:
-            found = self._git.run("rev-parse", "-q", "--verify", self._tip_ref(), check=False)
+            found = self._git.run("rev-parse", "-q", "--verify", self._where.tip_ref(), check=False)
             return found.stdout.decode().strip() or None
 
     def log(self, limit: int = 50) -> list[CommitInfo]:
@@ -205,10 +173,10 @@ class CheckpointRepo:
         with self._lock:
             if limit <= 0 or self.head() is None:
                 return []
-            scan = limit if self.mode == "shadow" else _LOG_SCAN_LIMIT
+            scan = self._where.log_scan(limit)
             out = self._git.run(
                 "log", "--no-show-signature", "--first-parent", f"-n{scan}", "-z",
-                "--format=%H%x00%ct%x00%B", self._tip_ref(),
+                "--format=%H%x00%ct%x00%B", self._where.tip_ref(),
             ).stdout.split(b"\0")  # fmt: skip
             found: list[tuple[str, float, str, dict[str, str]]] = []
             for i in range(0, len(out) - 2, 3):
@@ -269,7 +237,7 @@ class CheckpointRepo:
                     "Samokoder-Tokens": str(tokens),
                 },
             )
-            ref = self._branch_ref()
+            ref = self._where.branch_ref()
             reason = "the branch kept moving while the step was built"
             for attempt in range(1, _CAS_ATTEMPTS + 1):
                 if once and (done := self._tip_of_step(ref, step_id)) is not None:
@@ -288,8 +256,7 @@ class CheckpointRepo:
                 )  # fmt: skip
                 if moved.returncode == 0:
                     self._tips[ref] = (sha, tree)
-                    if self.mode == "repo":
-                        self._sync_user_index(parent, entries)
+                    self._where.after_commit(parent, entries)
                     return StepCommit(sha, skipped)
                 self._tips.pop(ref, None)
                 reason = moved.stderr.decode("utf-8", "replace").strip()
@@ -301,36 +268,26 @@ class CheckpointRepo:
         found = cat_file_batch(self._git, [ref])[0]
         if found is None or found.kind != "commit":
             return None
-        _headers, _, message = found.body.decode("utf-8", "replace").partition("\n\n")
-        _text, trailers = split_trailers(message)
+        _text, trailers = split_trailers(commit_message(found.body))
         return found.sha if trailers.get("Samokoder-Step") == step_id else None
 
-    def _tip_ref(self) -> str:
-        return SHADOW_BRANCH if self.mode == "shadow" else "HEAD"
+    def sync_index(self, commit: str) -> None:
+        """Finish what a step interrupted after its ref update left undone (repo mode)."""
+        with self._lock:
+            self._where.sync_index(self._trees, commit)
 
-    def _branch_ref(self) -> str:
-        if self.mode == "shadow":
-            return SHADOW_BRANCH
-        found = self._git.run("symbolic-ref", "-q", "HEAD", check=False)
-        if found.returncode != 0:
-            raise SamokoderError(
-                f'HEAD is detached in {self.root}, so checkpoints: "repo" has no branch to commit'
-                ' on; check out a branch or use checkpoints: "shadow".'
-            )
-        return found.stdout.decode("utf-8", "surrogateescape").strip()
-
-    def _load_parent(self, ref: str, paths: list[str]) -> _Parent:
+    def _load_parent(self, ref: str, paths: list[str]) -> ParentTrees:
         """The parent commit and the directories along `paths`, read in-process when the
         branch tip is the one this instance wrote and its trees are loose or cached."""
         dirs = sorted({d for p in paths for d in parent_dirs(p)} | {""})  # parents first
         tip = self._tips.get(ref)
         loaded = None if tip is None else cached_dirs(self._trees, tip[1], dirs)
         if tip is not None and loaded is not None:
-            return _Parent(tip[0], loaded)
-        return _Parent(*read_dirs(self._git, self._trees, tip[0] if tip else ref, dirs))
+            return ParentTrees(tip[0], loaded)
+        return ParentTrees(*read_dirs(self._git, self._trees, tip[0] if tip else ref, dirs))
 
     def _new_entries(
-        self, parent: _Parent, blobs: dict[str, str | None]
+        self, parent: ParentTrees, blobs: dict[str, str | None]
     ) -> dict[str, TreeEntry | None]:
         entries: dict[str, TreeEntry | None] = {}
         for path, sha in blobs.items():
@@ -356,51 +313,8 @@ class CheckpointRepo:
             return "100644"
         return "100755" if st.st_mode & stat.S_IXUSR else "100644"
 
-    def sync_index(self, commit: str) -> None:
-        """Repo mode: finish what a step interrupted after its ref update left undone, moving
-        the index entries of `commit`'s files that still match its parent to `commit`."""
-        if self.mode != "repo":
-            return
-        with self._lock:
-            paths = changed_files(self._git, [commit])[commit]
-            dirs = sorted({d for p in paths for d in parent_dirs(p)} | {""})
-            found = read_dirs(self._git, self._trees, f"{commit}^", dirs)
-            parent = _Parent(*found) if found[0] else _Parent(None, {d: {} for d in dirs})
-            after = _Parent(*read_dirs(self._git, self._trees, commit, dirs))
-            entries = {p: after.dirs[p.rpartition("/")[0]].get(p.rpartition("/")[2]) for p in paths}
-            self._sync_user_index(parent, entries)
 
-    def _sync_user_index(self, parent: _Parent, entries: dict[str, TreeEntry | None]) -> None:
-        """Move unstaged index entries to the new commit so `git status` shows no revert."""
-        staged = index_entries(self._git, list(entries))
-        if staged is None:
-            log.warning("could not read the index of %s; left it as it was", self.root)
-            return
-        zero = self._objects.null_sha
-        lines = []
-        for path, new in sorted(entries.items(), key=lambda item: item[1] is not None):
-            head, _, name = path.rpartition("/")
-            old = parent.dirs[head].get(name)
-            base = [] if old is None or old.is_tree else [(old.mode, old.sha, "0")]
-            if staged.get(path, []) != base:
-                continue  # the user staged something here: theirs stays
-            lines.append(f"0 {zero}\t{path}" if new is None else f"{new.mode} {new.sha}\t{path}")
-        if lines:
-            request = "".join(f"{line}\0" for line in lines).encode("utf-8", "surrogateescape")
-            done = self._git.run("update-index", "-z", "--index-info", stdin=request, check=False)
-            if done.returncode != 0:
-                log.warning("index of %s not updated: %s", self.root, done.stderr.decode().strip())
-
-
-def _is_gitlink(parent: _Parent, path: str) -> bool:
+def _is_gitlink(parent: ParentTrees, path: str) -> bool:
     head, _, name = path.rpartition("/")
     entry = parent.dirs.get(head, {}).get(name) if path else None
     return entry is not None and entry.mode == GITLINK_MODE
-
-
-def _repo_env(git_dir: Path, work_tree: Path) -> dict[str, str]:
-    return {
-        "GIT_DIR": str(git_dir),
-        "GIT_WORK_TREE": str(work_tree),
-        "GIT_LITERAL_PATHSPECS": "1",
-    }

@@ -1,4 +1,4 @@
-"""Low-level Git access for checkpoints: a scrubbed git runner and in-process objects.
+"""Git I/O for checkpoints: a scrubbed git runner and the in-process object store.
 
 Checkpoint commits are built without an index: blobs, trees and commits are
 written straight into the loose object store (zlib, like git itself), and git
@@ -8,56 +8,45 @@ step's cost proportional to the files it touches; any index-based approach
 rewrites an index the size of the whole tree (~130 ms at 50,000 files).
 
 GitPython is not used for running git: its `Git.execute` always starts from a
-copy of `os.environ`, which would hand the user's provider API keys to git.
+copy of `os.environ`, which would hand the user's provider API keys to git. The
+object formats themselves (ids, trees, commits, trailers) are in `git_objects`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
-import re
 import subprocess
 import threading
-import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from samokoder.errors import SamokoderError
-
-IDENTITY_NAME = "Samokoder"
-IDENTITY_EMAIL = "samokoder@localhost"
-TREE_MODE = "40000"
-FILE_MODES = frozenset({"100644", "100755"})
-GITLINK_MODE = "160000"
+from samokoder.secrets import scrubbed_env
+from samokoder.workspace.git_objects import (
+    ID_BYTES,
+    IDENTITY_EMAIL,
+    IDENTITY_NAME,
+    TREE_MODE,
+    GitObject,
+    TreeEntry,
+    object_sha,
+    parent_dirs,
+    parse_batch,
+    parse_tree,
+    serialize_tree,
+)
 
 _PASSTHROUGH_ENV = ("PATH", "HOME", "LANG", "SYSTEMROOT")  # SYSTEMROOT: git on Windows
-_SECRET_MARKERS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 _GIT_OPTIONS = (
     "-c",
     "core.hooksPath=/dev/null",  # no user hooks, not even reference-transaction
     "-c",
     "commit.gpgsign=false",
 )
-_ALGORITHMS = {"sha1": 20, "sha256": 32}
-_BATCH_HEADER = re.compile(rb"^([0-9a-f]{40}|[0-9a-f]{64}) ([a-z]+) ([0-9]+)$")
-_TRAILER_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*): ?(.*)$")
-
-
-def blob_sha(data: bytes, object_format: str = "sha1") -> str:
-    """Git's id for a blob with this content, computed without spawning git."""
-    digest = hashlib.new(object_format)
-    digest.update(b"blob %d\0" % len(data))
-    digest.update(data)
-    return digest.hexdigest()
-
-
-def _looks_secret(name: str) -> bool:
-    upper = name.upper()
-    return any(marker in upper for marker in _SECRET_MARKERS)
 
 
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -71,7 +60,7 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         GIT_TERMINAL_PROMPT="0",
     )
     env.update(extra or {})
-    return {name: value for name, value in env.items() if not _looks_secret(name)}
+    return scrubbed_env(env)
 
 
 class GitRunner:
@@ -106,81 +95,19 @@ class GitRunner:
         return self.run(*args).stdout.decode("utf-8", "surrogateescape").strip()
 
 
-@dataclass(frozen=True)
-class GitObject:
-    sha: str
-    kind: str
-    body: bytes
-
-
 def cat_file_batch(git: GitRunner, names: Sequence[str]) -> list[GitObject | None]:
     """Resolve and read many objects in one process; None where a name is missing."""
     if not names:
         return []
     request = "".join(f"{name}\n" for name in names).encode("utf-8", "surrogateescape")
-    out = git.run("cat-file", "--batch", stdin=request).stdout
-    found: list[GitObject | None] = []
-    pos = 0
-    for _ in names:
-        eol = out.index(b"\n", pos)
-        header = _BATCH_HEADER.match(out[pos:eol])
-        pos = eol + 1
-        if header is None:  # "<name> missing" / "<name> ambiguous"
-            found.append(None)
-            continue
-        size = int(header[3])
-        found.append(GitObject(header[1].decode(), header[2].decode(), out[pos : pos + size]))
-        pos += size + 1
-    return found
-
-
-@dataclass(frozen=True)
-class TreeEntry:
-    mode: str
-    sha: str
-
-    @property
-    def is_tree(self) -> bool:
-        return self.mode == TREE_MODE
-
-
-def parse_tree(body: bytes, object_format: str = "sha1") -> dict[str, TreeEntry]:
-    """Decode a raw tree object; names keep undecodable bytes via surrogateescape."""
-    width = _ALGORITHMS[object_format]
-    entries: dict[str, TreeEntry] = {}
-    pos = 0
-    while pos < len(body):
-        space = body.index(b" ", pos)
-        nul = body.index(b"\0", space)
-        name = body[space + 1 : nul].decode("utf-8", "surrogateescape")
-        sha = body[nul + 1 : nul + 1 + width].hex()
-        entries[name] = TreeEntry(body[pos:space].decode("ascii"), sha)
-        pos = nul + 1 + width
-    return entries
-
-
-def _tree_sort_key(item: tuple[bytes, TreeEntry]) -> bytes:
-    name, entry = item
-    return name + b"/" if entry.is_tree else name
-
-
-def serialize_tree(entries: Mapping[str, TreeEntry]) -> bytes:
-    """Encode a tree in git's canonical order (directories sort as if named `name/`)."""
-    encoded = sorted(
-        ((name.encode("utf-8", "surrogateescape"), entry) for name, entry in entries.items()),
-        key=_tree_sort_key,
-    )
-    return b"".join(
-        entry.mode.encode("ascii") + b" " + name + b"\0" + bytes.fromhex(entry.sha)
-        for name, entry in encoded
-    )
+    return parse_batch(git.run("cat-file", "--batch", stdin=request).stdout, len(names))
 
 
 class LooseObjectStore:
     """Writes and reads loose objects of one repository in-process."""
 
     def __init__(self, objects_dir: Path, object_format: str = "sha1") -> None:
-        if object_format not in _ALGORITHMS:
+        if object_format not in ID_BYTES:
             raise SamokoderError(f"unsupported Git object format {object_format!r}")
         self.objects_dir = objects_dir
         self.object_format = object_format
@@ -189,13 +116,10 @@ class LooseObjectStore:
     @property
     def null_sha(self) -> str:
         """The all-zero id: "this ref must not exist yet" for `update-ref`."""
-        return "0" * 2 * _ALGORITHMS[self.object_format]
+        return "0" * 2 * ID_BYTES[self.object_format]
 
     def hash(self, kind: str, body: bytes) -> str:
-        digest = hashlib.new(self.object_format)
-        digest.update(b"%s %d\0" % (kind.encode("ascii"), len(body)))
-        digest.update(body)
-        return digest.hexdigest()
+        return object_sha(kind, body, self.object_format)
 
     def _path(self, sha: str) -> str:
         return os.path.join(self.objects_dir, sha[:2], sha[2:])
@@ -276,6 +200,15 @@ class TreeCache:
         return entries
 
 
+@dataclass(frozen=True)
+class ParentTrees:
+    """A step's parent commit (None on an empty branch) and its directories along the
+    step's paths (empty where absent); shared with the tree cache, so never mutated."""
+
+    commit: str | None
+    dirs: Mapping[str, Mapping[str, TreeEntry]]
+
+
 class RevisionMoved(Exception):
     """A ref moved between two reads of one `cat-file` batch; read again."""
 
@@ -312,14 +245,6 @@ def cached_dirs(
     return loaded
 
 
-def parent_dirs(path: str) -> Iterable[str]:
-    """The directories holding `path`, innermost first, ending with the root ("")."""
-    while "/" in path:
-        path = path.rsplit("/", 1)[0]
-        yield path
-    yield ""
-
-
 def rewrite_trees(
     store: LooseObjectStore,
     before: Mapping[str, Mapping[str, TreeEntry]],
@@ -349,38 +274,6 @@ def rewrite_trees(
         else:
             dirs[head].pop(name, None)  # git keeps no empty directories
     return store.write("tree", serialize_tree(dirs[""]))
-
-
-def commit_object(tree: str, parent: str | None, message: str) -> bytes:
-    """The body of a commit by the Samokoder identity, dated now in the local time zone."""
-    now = int(time.time())
-    offset = time.localtime(now).tm_gmtoff
-    zone = f"{'-' if offset < 0 else '+'}{abs(offset) // 3600:02d}{abs(offset) % 3600 // 60:02d}"
-    ident = f"{IDENTITY_NAME} <{IDENTITY_EMAIL}> {now} {zone}"
-    lines = [f"tree {tree}", *([f"parent {parent}"] if parent else [])]
-    lines += [f"author {ident}", f"committer {ident}", "", message]
-    return "\n".join(lines).encode("utf-8", "surrogateescape")
-
-
-def split_trailers(message: str) -> tuple[str, dict[str, str]]:
-    """Split a commit message into its text and the `Key: value` trailers of its last paragraph."""
-    text = message.strip()
-    head, _, last = text.rpartition("\n\n")
-    if not head:
-        return text, {}
-    trailers: dict[str, str] = {}
-    for line in last.splitlines():
-        match = _TRAILER_LINE.match(line)
-        if match is None:
-            return text, {}
-        trailers[match.group(1)] = match.group(2).strip()
-    return head.strip(), trailers
-
-
-def format_message(subject: str, trailers: Mapping[str, str]) -> str:
-    """Subject, blank line, one `Key: value` line per trailer (values forced onto one line)."""
-    lines = [f"{key}: {' '.join(value.split()) or '-'}" for key, value in trailers.items()]
-    return subject.strip() + "\n\n" + "\n".join(lines) + "\n"
 
 
 def changed_files(git: GitRunner, commits: Sequence[str]) -> dict[str, list[str]]:

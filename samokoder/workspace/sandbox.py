@@ -24,7 +24,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from samokoder.llm.redact import scrubbed_env
+from samokoder.secrets import scrubbed_env
 
 HIDDEN_IN_HOME = (
     ".ssh",

@@ -4,8 +4,8 @@ Parsing uses tree-sitter with one grammar wheel per language (``tree-sitter-pyth
 ``tree-sitter-javascript`` ...): those wheels carry their compiled grammar, so
 nothing is fetched at run time. The packages are optional: when one is missing
 (or its grammar does not load) files of that language are listed without
-symbols. Only cheap, stable node walks are used, no queries, so grammar updates
-rarely break extraction. Thread-safe: languages are shared, parsers are not.
+symbols. The walk of each language's tree is in `symbol_walkers`. Thread-safe:
+languages are shared, parsers are not.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import os
 import re
 import stat
 import threading
-from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 from typing import Any, NamedTuple
+
+from samokoder.workspace.symbol_walkers import WALKERS
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,6 @@ _GRAMMARS = {
     "java": ("tree_sitter_java", "language"),
 }
 
-_UPPER_CONST = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAME_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 _STOPWORD_TEXT = (
@@ -117,7 +117,7 @@ def extract_symbols(language: str | None, source: bytes) -> tuple[str, ...]:
     grammars are error-tolerant, so a file with syntax errors still yields what
     parses.
     """
-    if language is None or language not in _WALKERS:
+    if language is None or language not in WALKERS:
         return ()
     parser = _parser(language)
     if parser is None:
@@ -125,7 +125,7 @@ def extract_symbols(language: str | None, source: bytes) -> tuple[str, ...]:
     try:
         root = parser.parse(source).root_node
         names: list[str] = []
-        for name in _WALKERS[language](root):
+        for name in WALKERS[language](root):
             if name and name not in names:
                 names.append(name)
                 if len(names) >= MAX_SYMBOLS:
@@ -243,181 +243,3 @@ def _parser(language: str) -> Any | None:
             return None
         parsers[language] = importlib.import_module("tree_sitter").Parser(grammar)
     return parsers[language]
-
-
-def _text(node: Any | None) -> str:
-    if node is None or node.text is None:
-        return ""
-    return str(node.text.decode("utf-8", "replace"))
-
-
-def _name(node: Any) -> str:
-    return _text(node.child_by_field_name("name"))
-
-
-def _base_type_name(node: Any | None) -> str:
-    """``Foo`` for ``*Foo[T]``, ``Foo<T>``, ``crate::Foo``, ``&mut Foo``."""
-    while node is not None:
-        if node.type in ("type_identifier", "identifier", "primitive_type"):
-            return _text(node)
-        inner = node.child_by_field_name("name") or node.child_by_field_name("type")
-        if inner is None:
-            named = [c for c in node.named_children if c.type != "lifetime"]
-            inner = named[0] if named else None
-        node = inner
-    return ""
-
-
-def _python(root: Any) -> Iterator[str]:
-    for node in root.named_children:
-        node = _undecorate(node)
-        if node.type == "function_definition":
-            yield _name(node)
-        elif node.type == "class_definition":
-            cls = _name(node)
-            yield cls
-            body = node.child_by_field_name("body")
-            for member in body.named_children if body is not None else ():
-                member = _undecorate(member)
-                if member.type == "function_definition":
-                    yield f"{cls}.{_name(member)}"
-        elif node.type == "expression_statement":
-            for assignment in node.named_children:
-                if assignment.type == "assignment":
-                    target = _text(assignment.child_by_field_name("left"))
-                    if _UPPER_CONST.match(target):
-                        yield target
-
-
-def _undecorate(node: Any) -> Any:
-    if node.type == "decorated_definition":
-        return node.child_by_field_name("definition") or node
-    return node
-
-
-_JS_FUNCTIONS = ("function_declaration", "generator_function_declaration", "function_signature")
-_JS_CLASSES = ("class_declaration", "abstract_class_declaration", "class")
-_JS_TYPES = ("interface_declaration", "type_alias_declaration", "enum_declaration")
-_JS_METHODS = ("method_definition", "abstract_method_signature", "method_signature")
-_JS_FUNCTION_VALUES = ("arrow_function", "function_expression", "function", "class")
-
-
-def _javascript(root: Any) -> Iterator[str]:
-    for node in root.named_children:
-        exported = node.type == "export_statement"
-        if exported:
-            node = node.child_by_field_name("declaration") or node.child_by_field_name("value")
-            if node is None:
-                continue
-        if node.type == "ambient_declaration" and node.named_children:
-            node = node.named_children[0]
-        yield from _javascript_declaration(node, exported=exported)
-
-
-def _javascript_declaration(node: Any, *, exported: bool) -> Iterator[str]:
-    if node.type in _JS_FUNCTIONS or node.type in _JS_TYPES:
-        yield _name(node)
-    elif node.type in _JS_CLASSES:
-        cls = _name(node)
-        yield cls
-        body = node.child_by_field_name("body")
-        for member in body.named_children if body is not None and cls else ():
-            if member.type in _JS_METHODS:
-                yield f"{cls}.{_name(member)}"
-    elif node.type in ("lexical_declaration", "variable_declaration"):
-        for declarator in node.named_children:
-            if declarator.type != "variable_declarator":
-                continue
-            name = declarator.child_by_field_name("name")
-            if name is None or name.type != "identifier":
-                continue  # destructuring patterns are not worth listing
-            value = declarator.child_by_field_name("value")
-            is_function = value is not None and value.type in _JS_FUNCTION_VALUES
-            if exported or is_function or _UPPER_CONST.match(_text(name)):
-                yield _text(name)
-
-
-def _go(root: Any) -> Iterator[str]:
-    for node in root.named_children:
-        if node.type == "function_declaration":
-            yield _name(node)
-        elif node.type == "method_declaration":
-            receiver = node.child_by_field_name("receiver")
-            params = receiver.named_children if receiver is not None else []
-            owner = _base_type_name(params[0].child_by_field_name("type")) if params else ""
-            yield f"{owner}.{_name(node)}" if owner else _name(node)
-        elif node.type == "type_declaration":
-            for spec in node.named_children:
-                if spec.type in ("type_spec", "type_alias"):
-                    yield _name(spec)
-        elif node.type == "const_declaration":
-            for spec in node.named_children:
-                for name in (
-                    spec.children_by_field_name("name") if spec.type == "const_spec" else []
-                ):
-                    if _text(name)[:1].isupper():  # exported constants only
-                        yield _text(name)
-
-
-_RUST_ITEMS = (
-    "function_item",
-    "struct_item",
-    "enum_item",
-    "union_item",
-    "type_item",
-    "const_item",
-    "static_item",
-    "mod_item",
-    "macro_definition",
-)
-
-
-def _rust(root: Any) -> Iterator[str]:
-    for node in root.named_children:
-        if node.type in _RUST_ITEMS:
-            yield _name(node)
-        elif node.type in ("impl_item", "trait_item"):
-            owner = _name(node) if node.type == "trait_item" else ""
-            owner = owner or _base_type_name(node.child_by_field_name("type"))
-            if node.type == "trait_item":
-                yield owner
-            body = node.child_by_field_name("body")
-            for member in body.named_children if body is not None else ():
-                if member.type in ("function_item", "function_signature_item"):
-                    yield f"{owner}.{_name(member)}"
-
-
-_JAVA_TYPES = (
-    "class_declaration",
-    "interface_declaration",
-    "enum_declaration",
-    "record_declaration",
-    "annotation_type_declaration",
-)
-
-
-def _java(root: Any) -> Iterator[str]:
-    for node in root.named_children:
-        if node.type not in _JAVA_TYPES:
-            continue
-        cls = _name(node)
-        yield cls
-        body = node.child_by_field_name("body")
-        members = list(body.named_children) if body is not None else []
-        for member in list(members):
-            if member.type == "enum_body_declarations":
-                members.extend(member.named_children)
-        for member in members:
-            if member.type == "method_declaration":
-                yield f"{cls}.{_name(member)}"
-
-
-_WALKERS: dict[str, Callable[[Any], Iterator[str]]] = {
-    "python": _python,
-    "javascript": _javascript,
-    "typescript": _javascript,
-    "tsx": _javascript,
-    "go": _go,
-    "rust": _rust,
-    "java": _java,
-}

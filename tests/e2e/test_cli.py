@@ -208,5 +208,92 @@ def test_generate_with_yes_builds_the_app(
     assert result.returncode == 0, result.stdout + result.stderr
     for path, content in GREETER_FILES.items():
         assert (workspace / "app" / path).read_text() == content
-    assert "Succeeded" in result.stdout
-    assert shadow_log(workspace)[-1] == "developer: Task 1/2: Core module"
+    assert "Succeeded: Done: 2 of 2 task(s) accepted plus the README, 5 file(s)." in result.stdout
+    assert shadow_log(workspace) == [  # newest first
+        "tech_writer: Documentation: README.md",
+        "developer: Task 2/2: Command line entry point",
+        "developer: Task 1/2: Core module",
+    ]
+
+    history = cli(workspace, fake_provider, tmp_path, "history")
+    assert history.returncode == 0, history.stderr
+    # the commands the agents proposed, with what became of them (--yes answers no question)
+    commands = history.stdout[history.stdout.index("Commands") :].splitlines()
+    assert sum("python -m pytest" in line and "skipped" in line for line in commands) == 2
+    listed = as_json(cli(workspace, fake_provider, tmp_path, "history", "--json"))
+    assert [(c["command"], c["status"]) for c in listed["commands"]] == [
+        ("python -m pytest", "skipped")
+    ] * 2
+    assert listed["steps"][-1]["summary"] == "Task 1/2: Core module"
+
+
+def test_generate_summary_counts_tasks_not_the_readme(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    core = ["greeter/__init__.py", "greeter/core.py"]
+    tasks = [
+        {"title": "Core", "description": "the package", "acceptance_criteria": [], "files": core},
+        {"title": "Again", "description": "nothing new", "acceptance_criteria": [], "files": core},
+    ]
+    fake_provider.responder = greeter_team(tasks=tasks)
+    args = ("generate", "a greeter", "--folder", "app", "--yes", "--json")
+    finished = as_json(cli(workspace, fake_provider, tmp_path, *args))
+    assert finished["summary"].startswith(
+        "Done: 1 of 2 task(s) accepted (1 unchanged) plus the README, 3 file(s)."
+    )
+    assert len(finished["steps"]) == 2  # task 1 and the README
+
+
+def test_verbose_follows_the_run(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    fake_provider.script(Reply(text=f"```python\n{NEW_FUNCTION}```"))
+    args = ("edit", "app.py", "--lines", "4-5", "-m", "use an f-string", "--yes", "-v")
+    result = cli(workspace, fake_provider, tmp_path, *args)
+    assert result.returncode == 0, result.stderr
+    err = result.stderr
+    expected = [
+        "INFO samokoder",  # the server's own log (a fresh folder's store is created)
+        "-> samokoder.editSelection",
+        "Samokoder: editing app.py…",  # progress as it goes, one line each
+        "Asking openai/fake-model",
+        "<- proposal",
+        ": done (",
+        "<- runFinished",
+    ]
+    positions = [err.find(line) for line in expected]
+    assert -1 not in positions, err
+    assert positions[1:] == sorted(positions[1:]), err
+    assert "Applied app.py" in err  # the accept's answer may come before or after the end
+    assert "Succeeded" in result.stdout and "Succeeded" not in err
+
+
+def test_settings_from_the_command_line_reach_the_server(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    fake_provider.script(Reply(text=f"```python\n{NEW_FUNCTION}```"))
+    args = (
+        *("edit", "app.py", "--lines", "4-5", "-m", "use an f-string"),
+        *("--review", "off", "--max-tokens", "77", "--request-timeout", "30"),
+        *("--set", "temperature=0.5", "--set", "budgetUsd=2", "--no-cache"),
+    )
+    result = cli(workspace, fake_provider, tmp_path, *args)
+    assert result.returncode == 0, result.stdout + result.stderr  # review off: no question
+    assert (workspace / "app.py").read_text() == EDITED
+    body = fake_provider.requests[-1].body
+    assert body.get("max_tokens", body.get("max_completion_tokens")) == 77
+    assert body["temperature"] == 0.5
+
+
+def test_explain_prints_the_explanation(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    fake_provider.script(Reply(text="`greet` joins **hi** and the name."))
+    result = cli(workspace, fake_provider, tmp_path, "explain", "app.py", "--lines", "4-5")
+    assert result.returncode == 0, result.stderr
+    assert "Succeeded: Explained app.py:4-5." in result.stdout
+    assert "`greet` joins **hi** and the name." in result.stdout  # Markdown, as it came
+    fake_provider.script(Reply(text="The whole file greets x."))
+    whole = as_json(cli(workspace, fake_provider, tmp_path, "explain", "app.py", "--json"))
+    assert (whole["command"], whole["status"]) == ("explain", "succeeded")
+    assert whole["text"] == "The whole file greets x."

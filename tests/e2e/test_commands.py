@@ -26,7 +26,7 @@ from tests.e2e.fixing_team import (
 )
 from tests.e2e.harness import Editor, git, start_editor, stop_editor
 from tests.e2e.scripted_team import greeter_team
-from tests.fakes.fake_provider import FakeProvider
+from tests.fakes.fake_provider import FakeProvider, Reply
 
 GREET = {"start": {"line": 3, "character": 0}, "end": {"line": 5, "character": 0}}
 
@@ -278,3 +278,81 @@ async def test_code_run_bad_input(editor: Editor, tmp_path: Path) -> None:
         with pytest.raises(JsonRpcException, match=expected):
             await editor.command(command, args)
     assert editor.provider.requests == []
+
+
+async def test_a_provider_key_alone_starts_every_command(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    """Only OPENAI_API_KEY (and the OpenAI SDK's own base URL variable, pointing at the
+    fake): no model setting, no apiBase. Every command that starts a run starts it."""
+    env = {
+        "SAMOKODER_MODEL": "",
+        "SAMOKODER_API_BASE": "",
+        "OPENAI_BASE_URL": fake_provider.base_url,
+    }
+    ed = await start_editor(workspace, fake_provider, tmp_path, "vscode", env=env)
+    try:
+        uri = ed.uri("app.py")
+        run = await ed.command("samokoder.explain", {"uri": uri, "range": GREET})
+        finished = await ed.finished_run(run["runId"])
+        assert finished["status"] == "succeeded", finished
+        assert fake_provider.requests[0].body["model"] == "gpt-4.1-mini"
+        diagnostic = {"range": GREET, "message": "unused name"}
+        for command, arg in [
+            ("samokoder.writeTests", {"uri": uri, "range": GREET}),
+            ("samokoder.fixDiagnostics", {"uri": uri, "diagnostics": [diagnostic]}),
+            ("samokoder.editSelection", {"uri": uri, "range": GREET, "instruction": "x"}),
+            ("samokoder.generate", {"description": "a greeter", "folder": "new"}),
+            ("samokoder.implement", {"description": "greet loudly"}),
+        ]:
+            started = await ed.command(command, arg)
+            await ed.command("samokoder.cancel", {"runId": started["runId"]})
+            finished = await ed.finished_run(started["runId"])
+            assert finished["status"] == "cancelled", (command, finished)
+    finally:
+        await stop_editor(ed)
+
+
+COMMENTED_APP = (
+    "import os\n\n\n# samokoder: use an f-string\n"
+    "def greet(name):\n    return 'hi ' + name\n\n\nprint(greet('x'))\n"
+)
+
+
+async def test_instruction_comment_in_a_plain_client(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    """A client without Samokoder's extensions (annotated review, nobody to ask): the
+    comment is the instruction, the edit removes it, undo brings it back."""
+    (workspace / "app.py").write_text(COMMENTED_APP)
+    fake_provider.script(Reply(text="```python\ndef greet(name):\n    return f'hi {name}'\n```"))
+    ed = await start_editor(workspace, fake_provider, tmp_path, "neovim", review=False, ask=False)
+    try:
+        ed.open("app.py")
+        greet = types.Range(types.Position(4, 0), types.Position(6, 0))
+        actions = await code_actions(ed, "app.py", greet, [])
+        assert [a["title"] for a in actions] == [
+            "Samokoder: use an f-string",
+            "Explain",
+            "Write tests",
+        ]
+        command = actions[0]["command"]
+        run = await ed.command(command["command"], *command["arguments"])
+        finished = await ed.finished_run(run["runId"])
+        assert finished["status"] == "succeeded", finished
+        assert ed.text("app.py") == (
+            "import os\n\n\ndef greet(name):\n    return f'hi {name}'\n\n\nprint(greet('x'))\n"
+        )
+        [edit] = ed.applied_edits
+        assert edit.label and "use an f-string" in edit.label
+        prompt = fake_provider.requests[0].body["messages"][-1]["content"]
+        assert "Instruction: use an f-string" in prompt and "samokoder:" not in prompt
+        undone = await ed.command("samokoder.undo", [])
+        assert undone["files"] == ["app.py"]
+        assert ed.text("app.py") == COMMENTED_APP
+        # the same command once the comment is gone says what to write
+        last = {"start": {"line": 8, "character": 0}, "end": {"line": 9, "character": 0}}
+        with pytest.raises(JsonRpcException, match="# samokoder: add type hints"):
+            await ed.command(command["command"], {**command["arguments"][0], "range": last})
+    finally:
+        await stop_editor(ed)

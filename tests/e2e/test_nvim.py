@@ -239,3 +239,56 @@ def test_generate_multi_file_review(
 
     for path, content in GREETER_FILES.items():  # accepted: written to disk by the server
         assert (workspace / "app" / path).read_text() == content
+
+
+def test_users_own_lua_plain_tables(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    """`arguments = { {} }` from a user's keymap reaches the server as `[[]]`; accepted."""
+    fake_provider.script(Reply(text=fenced(NEW_FUNCTION)))
+    r = run_nvim("user_lua.lua", fake_provider, tmp_path, workspace, file=str(workspace / "app.py"))
+    calls = {c["name"]: c for c in r["calls"]}
+    assert all(c["error"] is None for c in r["calls"]), r["calls"]
+    for name in ("undo", "redo", "history", "usage"):
+        assert json.loads(calls[name]["wire"])["arguments"] == [[]]
+    assert json.loads(calls["history_no_arguments"]["wire"])["arguments"] == []
+
+    assert r["after_accept"] == EDITED
+    assert calls["undo"]["result"]["files"] == ["app.py"] and r["after_undo"] == ORIGINAL
+    assert calls["redo"]["result"]["files"] == ["app.py"] and r["after_redo"] == EDITED
+    steps = calls["history"]["result"]["steps"]
+    assert len(steps) == 3 and calls["history_no_arguments"]["result"]["steps"] == steps
+    assert calls["history_limit"]["result"]["steps"] == steps[:1]
+    assert r["exec_cmd"]["error"] is None and r["exec_cmd"]["result"]["steps"] == steps
+    totals = calls["usage"]["result"]["total"]
+    assert totals["requests"] == 1 and totals["promptTokens"] > 0
+
+
+def test_instruction_comment_without_the_plugin(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    """Plain vim.lsp.start, no plugin: the comment's action from Neovim's code action
+    menu, the edit (confirmed if annotated), undo with a plain table."""
+    commented = [*ORIGINAL[:3], "# samokoder: use an f-string", *ORIGINAL[3:]]
+    (workspace / "app.py").write_text("\n".join(commented) + "\n")
+    fake_provider.script(Reply(text=fenced(NEW_FUNCTION)))
+    title = "Samokoder: use an f-string"
+    r = run_nvim(
+        "no_plugin_comment.lua",
+        fake_provider,
+        tmp_path,
+        workspace,
+        file=str(workspace / "app.py"),
+        pick=title,
+    )
+    assert r["original"] == commented
+    assert r["titles"] == [title, "Explain", "Write tests"]
+    assert r["finished"]["status"] == "succeeded", r["finished"]
+    assert r["after_edit"] == EDITED  # the comment is gone, the code changed
+    edit = json.loads(r["edits"][0])
+    if "changeAnnotations" in edit:  # annotated: Neovim asked with confirm() first
+        assert any("Apply all changes?" in c and "use an f-string" in c for c in r["confirmations"])
+    else:  # this Neovim announces no documentChanges: a plain `changes` map, no annotation
+        assert list(edit["changes"]) == [(workspace / "app.py").as_uri()]
+        assert r["confirmations"] == []
+    assert r["undo"]["files"] == ["app.py"] and r["after_undo"] == commented

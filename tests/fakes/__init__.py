@@ -9,7 +9,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Fault = Literal["http_500", "http_429", "http_401", "http_404", "cut_stream", "hang", "bad_json"]
+Fault = Literal[
+    "http_500", "http_429", "http_401", "http_404", "http_error", "cut_stream", "hang", "bad_json"
+]
 
 MODELS = ("fake-model", "fake-model-large", "fake-coder")
 
@@ -21,7 +23,12 @@ class Reply:
     Faults: ``http_*`` answer with that status and OpenAI's error JSON (a 401 quotes the
     key it got, as real providers do); ``cut_stream`` sends half the chunks then drops
     the connection; ``hang`` answers nothing until the client leaves or the fake stops;
-    ``bad_json`` sends a body (or event) that is not JSON.
+    ``bad_json`` sends a body (or event) that is not JSON; ``http_error`` answers
+    ``error_status`` with ``error_message`` (what a particular server really says).
+
+    ``finish_reason`` is what the last chunk says (None: no chunk says why the stream
+    ended, as some servers do); ``send_done`` False leaves out ``data: [DONE]``;
+    ``cost`` adds ``usage.cost`` the way a LiteLLM proxy reports what a call cost.
     """
 
     text: str = ""
@@ -34,6 +41,11 @@ class Reply:
     completion_tokens: int | None = None
     # False: no usage chunk even when asked, like servers that ignore stream_options.
     send_usage: bool = True
+    finish_reason: str | None = "stop"
+    send_done: bool = True
+    cost: float | None = None
+    error_status: int = 500
+    error_message: str = "error"
 
     def pieces(self) -> list[str]:
         """The text split into ``chunks`` pieces (default: about one per 8 characters)."""
@@ -57,7 +69,7 @@ def default_responder(request: dict[str, Any]) -> Reply:
     return Reply(text="ok")
 
 
-def usage_for(body: dict[str, Any], reply: Reply) -> dict[str, int]:
+def usage_for(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
     """The reply's token counts, or a deterministic estimate (4 characters a token)."""
     messages = body.get("messages") or []
     prompt_chars = sum(len(str(m.get("content", ""))) for m in messages if isinstance(m, dict))
@@ -66,4 +78,11 @@ def usage_for(body: dict[str, Any], reply: Reply) -> dict[str, int]:
     if completion is None:
         completion = max(1, math.ceil(len(reply.text) / 4))
     total = prompt + completion
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": total,
+    }
+    if reply.cost is not None:
+        usage["cost"] = reply.cost
+    return usage

@@ -256,6 +256,10 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.fault == "hang":
             self._wait(math.inf)
             return
+        if reply.fault == "http_error":
+            self._wait(reply.first_token_delay)
+            self._send_error(reply.error_status, reply.error_message, "http_error")
+            return
         if reply.fault in _FAULT_MESSAGES:
             self._wait(reply.first_token_delay)
             self._send_fault(reply, model)
@@ -268,7 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_raw(200, b'{"id": "chatcmpl-broken", "choices": [')
             return
         message = {"role": "assistant", "content": reply.text}
-        choice = {"index": 0, "message": message, "finish_reason": "stop"}
+        choice = {"index": 0, "message": message, "finish_reason": reply.finish_reason}
         completion: dict[str, Any] = {"id": self.provider._next_id(), "object": "chat.completion"}
         completion |= {"created": int(time.time()), "model": model, "choices": [choice]}
         self._send_json(200, {**completion, "usage": usage_for(body, reply)})
@@ -321,14 +325,16 @@ class _Handler(BaseHTTPRequestHandler):
             if cut_after is not None:
                 self._cut()
                 return
-            self._write_event(chunk({}, "stop"))
+            if reply.finish_reason is not None:
+                self._write_event(chunk({}, reply.finish_reason))
             options = body.get("stream_options") or {}
             if reply.send_usage and isinstance(options, dict) and options.get("include_usage"):
                 usage_chunk = chunk({}, None)
                 usage_chunk["choices"] = []
                 usage_chunk["usage"] = usage_for(body, reply)
                 self._write_event(usage_chunk)
-            self._write_event("[DONE]")
+            if reply.send_done:
+                self._write_event("[DONE]")
             self._end_chunked()
         finally:
             self.provider._count_stream(-1)

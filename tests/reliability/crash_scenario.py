@@ -28,7 +28,7 @@ from samokoder.agents.review import Proposal, ProposalBook, ProposedFile, new_pr
 from samokoder.errors import NotFoundError, SamokoderError
 from samokoder.store.db import undo_redo_targets
 from samokoder.store.rows import RunRow
-from samokoder.workspace.checkpoints import blob_sha
+from samokoder.workspace.git_objects import blob_sha
 from tests.fakes.quiet_host import QuietHost
 
 FILES = tuple(f"src/f{i}.txt" for i in range(4))

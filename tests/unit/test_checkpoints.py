@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from samokoder.errors import InvalidArgumentError, NotFoundError, SamokoderError
+from samokoder.secrets import is_secret_env_name
 from samokoder.workspace import git_plumbing
 from samokoder.workspace.checkpoints import MAX_BLOB_BYTES, CheckpointRepo, StepCommit, blob_sha
-from samokoder.workspace.git_plumbing import format_message, git_env, split_trailers
+from samokoder.workspace.git_objects import format_message, split_trailers
+from samokoder.workspace.git_plumbing import git_env
 
 
 def git(cwd: Path, *args: str, git_dir: Path | None = None, stdin: bytes | None = None) -> str:
@@ -105,6 +107,14 @@ def test_git_env_keeps_only_what_git_needs(monkeypatch: pytest.MonkeyPatch) -> N
     assert env["GIT_DIR"] == "/tmp/x"
     assert env["GIT_COMMITTER_NAME"] == "Samokoder"
     assert env["GIT_AUTHOR_EMAIL"] == "samokoder@localhost"
+
+
+def test_git_env_drops_what_the_shared_secret_rule_drops() -> None:
+    extra = {"GIT_DIR": "/tmp/x", "SIGNING_PASSPHRASE": "p", "NPM_CREDENTIALS": "c"}
+    env = git_env(extra)
+    assert all(not is_secret_env_name(name) for name in env)
+    assert "SIGNING_PASSPHRASE" not in env and "NPM_CREDENTIALS" not in env
+    assert env["GIT_DIR"] == "/tmp/x"
 
 
 def test_checkpoint_git_processes_get_the_scrubbed_env(

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from rich.console import Console
 
 from samokoder.client.render import (
     ProgressView,
+    command_status,
     diff_renderable,
     history_table,
     make_console,
+    print_history,
     print_json,
     print_proposal,
     print_run_finished,
@@ -202,3 +205,89 @@ def test_progress_on_a_terminal_is_transient() -> None:
     out = buffer.getvalue()
     assert "between" in out
     assert "Samokoder: editing app.py" in out
+
+
+def test_verbose_progress_is_a_line_per_step() -> None:
+    console, buffer = plain(width=60)
+    view = ProgressView(console, verbose=True)
+    view.begin("t1", "Samokoder: editing app.py")
+    view.report("t1", "Asking openai/fake-model to edit app.py (attempt 1)")
+    view.report("t1", None)  # nothing new to say: no line
+    view.end("t1")
+    view.end("t1")  # a second end (or one for a token never begun) says nothing
+    lines = buffer.getvalue().splitlines()
+    assert len(lines) == 3
+    assert lines[0] == "Samokoder: editing app.py…"
+    assert re.fullmatch(
+        r"Samokoder: editing app\.py: Asking openai/fake-model to edit app\.py "
+        r"\(attempt 1\) \(\d+\.\d s\)",
+        lines[1],
+    )
+    assert re.fullmatch(r"Samokoder: editing app\.py: done \(\d+\.\d s\)", lines[2])
+
+
+def test_verbose_progress_on_a_terminal_keeps_its_lines() -> None:
+    console, buffer = terminal()
+    view = ProgressView(console, verbose=True)
+    view.begin("t1", "Samokoder: generating")
+    view.report("t1", "Task 1/2: planning files")
+    view.end("t1")
+    out = buffer.getvalue()
+    assert "Task 1/2: planning files (" in out and "Samokoder: generating: done (" in out
+
+
+def test_history_lists_the_commands_the_agents_ran() -> None:
+    console, buffer = plain(width=120)
+    commands = [
+        {
+            "command": "pytest -q",
+            "status": "ran",
+            "exitCode": 1,
+            "durationMs": 2500,
+            "createdAt": 0,
+            "message": "",
+        },
+        {"command": "make", "status": "ran", "exitCode": -9, "durationMs": 10, "createdAt": 0},
+        {
+            "command": "npm i",
+            "status": "skipped",
+            "exitCode": None,
+            "durationMs": 0,
+            "createdAt": 0,
+            "message": "skipped: not confirmed",
+        },
+    ]
+    print_history(console, {"steps": [], "commands": commands})
+    lines = buffer.getvalue().splitlines()
+    assert lines[0] == "No steps yet."
+    assert lines[2] == "Commands"
+    assert lines[3].split() == ["when", "status", "time", "command", "note"]
+    assert "exit 1" in lines[4] and "2.5 s" in lines[4] and "pytest -q" in lines[4]
+    assert "killed by signal 9" in lines[5]
+    assert "skipped" in lines[6] and "skipped: not confirmed" in lines[6] and " s " not in lines[6]
+    assert [command_status(c) for c in commands] == ["exit 1", "killed by signal 9", "skipped"]
+
+
+def test_explanation_is_markdown_on_a_terminal_and_text_elsewhere() -> None:
+    payload = {
+        "runId": "r",
+        "status": "succeeded",
+        "summary": "Explained app.py:4-5.",
+        "text": "# Greet\n\n`greet` joins **hi** and the name.",
+    }
+    console, buffer = plain(width=80)
+    print_run_finished(console, payload)
+    assert buffer.getvalue().endswith("\n# Greet\n\n`greet` joins **hi** and the name.\n")
+    console, buffer = terminal()
+    print_run_finished(console, payload)
+    rendered = buffer.getvalue()
+    assert "**hi**" not in rendered and "hi" in rendered  # rendered, not shown as source
+
+
+def test_usage_line_says_which_tokens_were_estimated() -> None:
+    from samokoder.client.render import usage_line
+
+    counted = {"promptTokens": 10, "completionTokens": 5, "costUsd": 0.0, "requests": 1}
+    assert "estimated" not in usage_line(counted)
+    line = usage_line({**counted, "estimatedTokens": 15})
+    assert line.endswith("(15 tokens estimated)")

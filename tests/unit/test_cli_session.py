@@ -162,6 +162,11 @@ def test_unknown_command_is_reported_as_not_available(tmp_path: Path) -> None:
     assert buffer.getvalue().endswith(
         "refused path '/etc/x': it is not inside any workspace folder\n"
     )
+    assert session.result == {  # what --json prints for it
+        "status": "error",
+        "error": "refused path '/etc/x': it is not inside any workspace folder",
+        "errorCode": -32602,
+    }
 
 
 # -- prompts ---------------------------------------------------------------------------

@@ -119,3 +119,13 @@ def test_a_failed_call_gives_its_reservation_back() -> None:
     budget.settle(reservation, 0.0)
     assert budget.spent_usd == 0.0
     budget.reserve("m", WorstCase(1, 1, 0.9))
+
+
+def test_an_unpriced_model_stops_once_its_reported_cost_reaches_the_limit() -> None:
+    # A LiteLLM proxy's model names have no price in litellm's table, but each call
+    # reports what it cost (usage.cost): that spending must still end the run.
+    budget = RunBudget(0.001)
+    unknown = WorstCase(100, 10, None)
+    budget.settle(budget.reserve("litellm_proxy/team", unknown), 0.0032)
+    with pytest.raises(BudgetExhaustedError, match=r"reported by the provider"):
+        budget.reserve("litellm_proxy/team", unknown)

@@ -137,3 +137,56 @@ def test_where_hides_credentials_in_the_url() -> None:
         "https://h.example:8443/v1"
     )
     assert failures.where(None) == "the provider's default endpoint"
+
+
+def test_missing_credentials_is_a_setup_error_naming_the_variable(litellm: Any) -> None:
+    # What litellm raises (as a 500) when no key is set for an openai/ model.
+    exc = litellm.exceptions.InternalServerError(
+        "OpenAIException - Missing credentials. Please pass an `api_key`, `workload_identity`,"
+        " `admin_api_key`, or set the `OPENAI_API_KEY` or `OPENAI_ADMIN_KEY` environment "
+        "variable.",
+        "openai",
+        "openai/local",
+    )
+    call = ModelCall(model="openai/local", api_base="http://127.0.0.1:8000/v1")
+    error = failures.classify(exc, litellm, call, "connect")
+    assert (error.kind, error.retryable) == (failures.MISSING_CONFIG, False)
+    assert error.kind not in failures.HEALTH_KINDS  # never counted against the breaker
+    assert "OPENAI_API_KEY" in error.message and "apiKeys" in error.message
+    assert "try again later" not in error.message
+
+
+def test_a_proxy_without_a_database_refusing_a_key_is_an_auth_failure(litellm: Any) -> None:
+    exc = litellm.exceptions.BadRequestError(
+        "Litellm_proxyException - {'error': {'message': 'Authentication Error, No connected db.',"
+        " 'type': 'auth_error', 'param': 'None', 'code': '400'}}",
+        "litellm_proxy/team-model",
+        "litellm_proxy",
+    )
+    call = ModelCall(model="litellm_proxy/team-model", api_base="http://127.0.0.1:4000")
+    error = failures.classify(exc, litellm, call, "connect")
+    assert (error.kind, error.retryable) == (failures.AUTH, False)
+    assert "LITELLM_PROXY_API_KEY" in error.message and "master key" in error.message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "response_format type json_schema is not supported",
+        "Unsupported parameter: 'response_format'",
+        "Extra inputs are not permitted",
+    ],
+)
+def test_a_server_error_that_says_a_parameter_is_unsupported_is_not_retried(
+    litellm: Any, body: str
+) -> None:
+    exc = litellm.exceptions.InternalServerError(body, "openai", "openai/local")
+    error = failures.classify(exc, litellm, CALL, "connect")
+    assert (error.kind, error.retryable) == (failures.UNSUPPORTED, False)
+    assert "structuredOutput" in error.message
+
+
+def test_a_plain_server_error_is_still_transient(litellm: Any) -> None:
+    exc = litellm.exceptions.InternalServerError("upstream crashed", "openai", "openai/local")
+    error = failures.classify(exc, litellm, CALL, "connect")
+    assert (error.kind, error.retryable) == (failures.SERVER, True)

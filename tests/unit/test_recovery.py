@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from samokoder.agents import steps
+from samokoder.agents import step_record, steps
 from samokoder.agents.project import Project
-from samokoder.agents.steps import PlannedFile
+from samokoder.agents.steps import PlannedFile, StepSpec
 from samokoder.errors import StaleProposalError
 from samokoder.store.rows import ProposalRow, RunRow
 from tests.unit.test_steps import MemoryHost
 
-META = {
-    "kind": "apply",
-    "target": None,
-    "agent": "code_monkey",
-    "summary": "edit a and b",
-    "run_id": None,
-    "model": "m",
-    "tokens": 3,
-}
+META = StepSpec(
+    kind="apply",
+    target=None,
+    agent="code_monkey",
+    summary="edit a and b",
+    run_id=None,
+    model="m",
+    tokens=3,
+)
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def planned(project: Project) -> list[PlannedFile]:
 def interrupted_step(root: Path, disk: dict[str, str | None]) -> str:
     """A step whose server died after its write-ahead record, files then as in `disk`."""
     project = Project.open(root, "shadow")
-    draft = steps._plan(project, planned(project), None, **META)
+    draft = step_record.plan_step(project, planned(project), META)
     project.close()
     for rel, text in disk.items():
         if text is None:
@@ -110,10 +111,10 @@ def test_files_changed_since_are_left_alone_and_reported(root: Path) -> None:
 def test_committed_step_without_its_row_is_recorded(root: Path) -> None:
     project = Project.open(root, "shadow")
     files = planned(project)
-    draft = steps._plan(project, files, None, **META)
+    draft = step_record.plan_step(project, files, META)
     asyncio.run(steps.apply_files(project, MemoryHost(), files, label="x"))
     project.checkpoints.commit_step(
-        steps._changes(files),
+        step_record.step_changes(files),
         agent="code_monkey",
         summary="edit a and b",
         run_id="-",
@@ -138,12 +139,12 @@ def test_mark_is_stored_exactly_when_the_step_is(root: Path) -> None:
         store = project.store
         store.create_run(RunRow("r-1", "generate", "d", "running", "", None, time.time(), None))
         files = planned(project)
-        meta = {**META, "run_id": "r-1"}
-        dropped = steps._plan(project, files, ("task:1", "accepted"), **meta)
+        spec = replace(META, run_id="r-1", mark=("task:1", "accepted"))
+        dropped = step_record.plan_step(project, files, spec)
         store.drop_pending_step(dropped.step_id)
         assert store.artifacts("r-1") == {}
-        draft = steps._plan(project, files, ("task:1", "accepted"), **meta)
-        steps.commit_and_record(project, draft, steps._changes(files))
+        draft = step_record.plan_step(project, files, spec)
+        step_record.commit_and_record(project, draft, step_record.step_changes(files))
         assert store.artifacts("r-1") == {"task:1": "accepted"}
     finally:
         project.close()
@@ -155,7 +156,7 @@ async def test_a_file_changed_on_disk_after_planning_is_never_overwritten(root: 
         files = planned(project)
         (root / "b.txt").write_text("checked out meanwhile\n")
         with pytest.raises(StaleProposalError) as info:
-            await steps.apply_step(project, MemoryHost(), files, label="x", **_kw())
+            await steps.apply_step(project, MemoryHost(), files, _spec(), label="x")
         assert info.value.files == ["b.txt"]
         assert (root / "a.txt").read_text() == "a0\n"  # nothing written
         assert (root / "b.txt").read_text() == "checked out meanwhile\n"
@@ -176,7 +177,7 @@ async def test_a_failed_write_puts_back_what_was_written(root: Path) -> None:
         ]
         (root / "zz").write_text("a file where a folder is needed\n")
         with pytest.raises(OSError):
-            await steps.apply_step(project, MemoryHost(), files, label="x", **_kw())
+            await steps.apply_step(project, MemoryHost(), files, _spec(), label="x")
         assert (root / "a.txt").read_text() == "a0\n"
         assert project.store.pending_steps() == [] and project.store.list_steps() == []
     finally:
@@ -204,9 +205,9 @@ async def test_cancelling_the_caller_lets_the_step_finish(root: Path) -> None:
                 project,
                 host,
                 files,
+                _spec(),
                 label="x",
                 on_recorded=lambda s: recorded.append(s.step_id),
-                **_kw(),
             )
         )
         await asyncio.sleep(0.05)
@@ -259,5 +260,5 @@ def test_a_folder_another_live_server_has_open_is_left_alone(root: Path) -> None
         third.close()
 
 
-def _kw() -> dict[str, object]:
-    return {"agent": "code_monkey", "summary": "s", "run_id": None}
+def _spec() -> StepSpec:
+    return StepSpec(agent="code_monkey", summary="s", run_id=None)

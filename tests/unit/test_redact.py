@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from samokoder.llm.redact import REDACTED, redact, scrubbed_env, secret_env_names, secret_values
+from samokoder.secrets import REDACTED, redact, scrubbed_env, secret_env_names, secret_values
 
 
 def test_given_secrets_are_replaced_everywhere() -> None:

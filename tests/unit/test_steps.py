@@ -11,10 +11,12 @@ import pytest
 from samokoder.agents import steps
 from samokoder.agents.host import FileEdit, OpenDocument, ProposalNotice
 from samokoder.agents.project import Project
-from samokoder.agents.steps import PlannedFile
+from samokoder.agents.steps import PlannedFile, StepSpec
 from samokoder.errors import CheckpointConflictError, NotFoundError, StaleProposalError
 from samokoder.store.rows import RunRow
 from samokoder.workspace.textedits import apply_edits, minimal_edits
+
+SPEC = StepSpec(agent="code_monkey", summary="s", run_id=None)
 
 
 class MemoryHost:
@@ -83,9 +85,7 @@ async def test_create_modify_delete_then_undo_redo(project: Project) -> None:
         plan(project, "keep.txt", "keep\n", "kept\n"),
         plan(project, "gone.txt", "to be deleted\n", None),
     ]
-    step = await steps.apply_step(
-        project, host, files, label="step", agent="code_monkey", summary="s", run_id=None
-    )
+    step = await steps.apply_step(project, host, files, SPEC, label="step")
     assert (root / "src/new.py").read_text() == "print('new')\n"
     assert not (root / "gone.txt").exists()
 
@@ -111,9 +111,7 @@ async def test_create_modify_delete_then_undo_redo(project: Project) -> None:
 async def test_undo_refuses_and_changes_nothing_when_a_file_differs(project: Project) -> None:
     host = MemoryHost()
     files = [plan(project, "keep.txt", "keep\n", "kept\n"), plan(project, "a.txt", None, "a\n")]
-    await steps.apply_step(
-        project, host, files, label="step", agent="code_monkey", summary="s", run_id=None
-    )
+    await steps.apply_step(project, host, files, SPEC, label="step")
     (project.root / "keep.txt").write_text("kept\nand mine\n")
     with pytest.raises(CheckpointConflictError) as info:
         await steps.undo(project, host)
@@ -128,9 +126,7 @@ async def test_open_buffers_go_through_the_editor(project: Project) -> None:
     uri = project.workspace.uri_for("keep.txt")
     host.buffers[uri] = ("keep\n", 3)
     file = PlannedFile("keep.txt", uri, "keep\n", "kept\n", 3)
-    await steps.apply_step(
-        project, host, [file], label="step", agent="code_monkey", summary="s", run_id=None
-    )
+    await steps.apply_step(project, host, [file], SPEC, label="step")
     assert host.buffers[uri] == ("kept\n", 4)
     assert (project.root / "keep.txt").read_text() == "keep\n"  # the editor leaves it unsaved
     await steps.undo(project, host)
@@ -155,17 +151,8 @@ async def test_checkpoint_commit_holds_the_step_files(project: Project) -> None:
     host = MemoryHost()
     project.store.create_run(RunRow("r-1", "editSelection", "d", "running", "", None, 0.0, None))
     files = [plan(project, "keep.txt", "keep\n", "kept\n")]
-    step = await steps.apply_step(
-        project,
-        host,
-        files,
-        label="step",
-        agent="code_monkey",
-        summary="Edit keep",
-        run_id="r-1",
-        model="m",
-        tokens=7,
-    )
+    spec = StepSpec(agent="code_monkey", summary="Edit keep", run_id="r-1", model="m", tokens=7)
+    step = await steps.apply_step(project, host, files, spec, label="step")
     gitdir = project.root / ".samokoder" / "checkpoints.git"
     show = subprocess.run(
         ["git", "--git-dir", str(gitdir), "show", "--format=%B", "--name-only", step.commit_sha],

@@ -186,44 +186,54 @@ export class ServerCommands {
               { placeHolder: "Which run to cancel?" },
             )
           )?.run;
-    if (run === undefined) {
-      return;
+    if (run !== undefined) {
+      await this.cancelRun(run.runId);
     }
+  }
+
+  async cancelRun(runId: string): Promise<void> {
     try {
-      await this.server.executeCommand(ServerCommand.cancel, { runId: run.runId });
+      await this.server.executeCommand(ServerCommand.cancel, { runId });
     } catch (error) {
       await showServerError(error, "Cancel");
     }
   }
 
-  async undo(): Promise<void> {
-    await this.step(ServerCommand.undo, "Undone", Command.redo, "Redo");
+  /**
+   * Undo the last step; with `stepId` (an Undo button offered for that step)
+   * only that step: the server refuses, saying why, once it is not the last.
+   */
+  async undo(stepId?: string): Promise<void> {
+    await this.step(ServerCommand.undo, stepId, "Undone", Command.redo, "Redo");
   }
 
-  async redo(): Promise<void> {
-    await this.step(ServerCommand.redo, "Redone", Command.undo, "Undo");
+  async redo(stepId?: string): Promise<void> {
+    await this.step(ServerCommand.redo, stepId, "Redone", Command.undo, "Undo");
   }
 
   private async step(
     command: string,
+    stepId: string | undefined,
     done: string,
     next: string,
     nextLabel: string,
   ): Promise<void> {
     let result: StepResult;
     try {
-      result = (await this.server.executeCommand<StepResult>(command, {})) ?? {};
+      result =
+        (await this.server.executeCommand<StepResult>(command, stepId ? { stepId } : {})) ?? {};
     } catch (error) {
       await showServerError(error, labelOf(command));
       return;
     }
     const files = result.files ?? [];
+    // The offer is for this step only: Redo what was just undone, Undo what was just redone.
     const choice = await vscode.window.showInformationMessage(
       `Samokoder: ${done} step ${result.target ?? ""}: ${files.length ? files.join(", ") : "no files"}.`,
       nextLabel,
     );
     if (choice === nextLabel) {
-      await vscode.commands.executeCommand(next);
+      await vscode.commands.executeCommand(next, result.target);
     }
   }
 }

@@ -11,9 +11,11 @@ import { ServerCommands } from "./commands";
 import { Command, PROPOSAL_SCHEME, type CommandId } from "./ids";
 import { Method, type AskParams, type RunFinishedParams } from "./protocol";
 import { ProposalContentProvider } from "./proposalContent";
+import { RunProgress } from "./progress";
 import { fetchUsage, showHistory } from "./reports";
+import { REPORT_SCHEME, ReportDocuments } from "./reportView";
 import { ReviewController } from "./review";
-import { RunTracker, showRunFinished } from "./runs";
+import { RunTracker, onlyStep, showRunFinished, textAlreadyShown } from "./runs";
 import { ApiKeys, promptRemoveApiKey, promptSetApiKey } from "./secrets";
 import { StatusBar } from "./statusBar";
 
@@ -21,6 +23,8 @@ export interface SamokoderExtension {
   host: ClientHost;
   review: ReviewController;
   runs: RunTracker;
+  progress: RunProgress;
+  reports: ReportDocuments;
   status: StatusBar;
   keys: ApiKeys;
   /** Resolves once the first start attempt has ended (true: the server answered). */
@@ -56,8 +60,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Samoko
   const host = new ClientHost(output, keys, hooks);
   active = host;
   const content = new ProposalContentProvider(host);
-  const review = new ReviewController(host, content, runs);
   const commands = new ServerCommands(host, runs);
+  const progress = new RunProgress(runs, (runId) => commands.cancelRun(runId));
+  const review = new ReviewController(host, content, runs, progress);
+  const reports = new ReportDocuments();
 
   /** A handler's failure is logged, never an unhandled rejection. */
   function guard(work: Promise<void>): Promise<void> {
@@ -65,7 +71,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Samoko
   }
 
   async function refreshUsage(): Promise<void> {
-    status.setWorkspaceUsage(await fetchUsage(host, false));
+    status.setWorkspaceUsage(await fetchUsage(host));
   }
 
   async function runFinished(params: RunFinishedParams): Promise<void> {
@@ -73,20 +79,24 @@ export async function activate(context: vscode.ExtensionContext): Promise<Samoko
       return;
     }
     runs.finished(params.runId);
-    await review.onRunFinished(params.runId);
+    const undoOffered = await review.onRunFinished(params.runId);
     status.runFinished(params.usage);
     void refreshUsage();
-    await showRunFinished(params);
+    if (typeof params.text === "string" && params.text.trim() && !textAlreadyShown(params.runId)) {
+      await reports.show(`Explanation ${params.runId}.md`, params.text);
+    }
+    await showRunFinished(params, undoOffered ? undefined : onlyStep(params));
   }
 
   const handlers: Record<CommandId, (...args: unknown[]) => unknown> = {
     [Command.generate]: () => commands.generate(),
     [Command.implement]: () => commands.implement(),
     [Command.editSelection]: () => commands.editSelection(),
-    [Command.undo]: () => commands.undo(),
-    [Command.redo]: () => commands.redo(),
-    [Command.history]: () => showHistory(host),
-    [Command.usage]: async () => status.setWorkspaceUsage(await fetchUsage(host, true)),
+    // A step id comes from an Undo/Redo button offered for that step; the palette passes none.
+    [Command.undo]: (stepId) => commands.undo(typeof stepId === "string" ? stepId : undefined),
+    [Command.redo]: (stepId) => commands.redo(typeof stepId === "string" ? stepId : undefined),
+    [Command.history]: () => showHistory(host, reports),
+    [Command.usage]: async () => status.setWorkspaceUsage(await fetchUsage(host, reports)),
     [Command.cancel]: () => commands.cancel(),
     [Command.review]: (target) => review.showReview(target),
     [Command.acceptAll]: (target) => review.acceptAll(target),
@@ -107,8 +117,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Samoko
     runs,
     status,
     review,
+    progress,
+    reports,
     host,
     vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, content),
+    vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
     runs.onDidChange(() => status.setActiveRuns(runs.list().length)),
     review.onDidChange(() => status.setPendingReview(review.pendingFiles())),
     keys.onDidChange(() => void host.pushSettings()),
@@ -116,7 +129,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Samoko
   );
 
   const started = host.start();
-  return { host, review, runs, status, keys, started };
+  return { host, review, runs, progress, reports, status, keys, started };
 }
 
 async function configurationChanged(

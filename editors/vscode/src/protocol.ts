@@ -124,6 +124,22 @@ export interface HistoryStep {
   files?: { path: string; change: string }[];
 }
 
+export interface HistoryCommand {
+  id?: string | number;
+  runId?: string | null;
+  command?: string;
+  argv?: string[];
+  cwd?: string;
+  status?: string;
+  exitCode?: number | null;
+  durationMs?: number | null;
+  output?: string;
+  truncatedBytes?: number;
+  sandboxed?: boolean;
+  message?: string | null;
+  createdAt?: number | string;
+}
+
 export interface UsageTotals extends Usage {
   runId?: string | null;
   agent?: string;

@@ -1,17 +1,21 @@
 /**
- * History (`samokoder.history`) as a picker that opens a step's files, and
- * usage (`samokoder.usage`) as a Markdown report of tokens and cost.
+ * History (`samokoder.history`) as a picker that opens a step's files or a
+ * command's output, and usage (`samokoder.usage`) as a read-only Markdown
+ * report of tokens and cost.
  */
 import * as vscode from "vscode";
 import type { ServerApi } from "./client";
 import { showServerError } from "./errors";
 import {
   ServerCommand,
+  type HistoryCommand,
   type HistoryStep,
   type Usage,
   type UsageResult,
   type UsageTotals,
 } from "./protocol";
+import { plural } from "./proposals";
+import type { ReportDocuments } from "./reportView";
 import { formatCost } from "./runs";
 
 const KIND_ICONS: Readonly<Record<string, string>> = {
@@ -38,30 +42,74 @@ export function historyItem(step: HistoryStep): vscode.QuickPickItem {
   };
 }
 
-export async function showHistory(server: ServerApi): Promise<void> {
-  let steps: HistoryStep[];
+export function commandItem(c: HistoryCommand): vscode.QuickPickItem {
+  const argv = Array.isArray(c.argv) && c.argv.length ? c.argv.join(" ") : (c.command ?? "?");
+  const exit = typeof c.exitCode === "number" ? `exit ${c.exitCode}` : undefined;
+  const took =
+    typeof c.durationMs === "number" ? `${(c.durationMs / 1000).toFixed(1)} s` : undefined;
+  return {
+    label: `$(terminal) ${argv}`,
+    description: [c.status, exit, took].filter(Boolean).join(" · "),
+    detail: [when(c.createdAt), c.cwd, c.message].filter(Boolean).join(" · "),
+  };
+}
+
+export function commandReport(c: HistoryCommand): string {
+  const argv = Array.isArray(c.argv) && c.argv.length ? c.argv.join(" ") : (c.command ?? "?");
+  const lines = [
+    `$ ${argv}`,
+    `# ${[c.status, typeof c.exitCode === "number" ? `exit ${c.exitCode}` : undefined, c.cwd]
+      .filter(Boolean)
+      .join(", ")}`,
+  ];
+  if (c.message) {
+    lines.push(`# ${c.message}`);
+  }
+  if (c.truncatedBytes) {
+    lines.push(`# (the first ${c.truncatedBytes} bytes of output were not kept)`);
+  }
+  lines.push("", c.output ?? "");
+  return lines.join("\n");
+}
+
+type HistoryPick = vscode.QuickPickItem & { step?: HistoryStep; command?: HistoryCommand };
+
+export async function showHistory(server: ServerApi, view: ReportDocuments): Promise<void> {
+  let result: { steps?: HistoryStep[]; commands?: HistoryCommand[] };
   try {
-    steps =
-      (await server.executeCommand<{ steps?: HistoryStep[] }>(ServerCommand.history, { limit: 50 }))
-        ?.steps ?? [];
+    result =
+      (await server.executeCommand<{ steps?: HistoryStep[]; commands?: HistoryCommand[] }>(
+        ServerCommand.history,
+        { limit: 50 },
+      )) ?? {};
   } catch (error) {
     await showServerError(error, "History");
     return;
   }
-  if (steps.length === 0) {
+  const steps = result.steps ?? [];
+  const ran = result.commands ?? [];
+  if (steps.length === 0 && ran.length === 0) {
     void vscode.window.showInformationMessage("Samokoder: no steps yet in this workspace.");
     return;
   }
-  const picked = await vscode.window.showQuickPick(
-    steps.map((step) => ({ ...historyItem(step), step })),
-    {
-      title: "Samokoder: history (newest first)",
-      placeHolder: "A step to see its files",
-      matchOnDetail: true,
-    },
-  );
+  const items: HistoryPick[] = steps.map((step) => ({ ...historyItem(step), step }));
+  if (ran.length > 0) {
+    items.push(
+      { label: "Commands", kind: vscode.QuickPickItemKind.Separator },
+      ...ran.map((command) => ({ ...commandItem(command), command })),
+    );
+  }
+  const picked = await vscode.window.showQuickPick(items, {
+    title: "Samokoder: history (newest first)",
+    placeHolder: "A step to see its files, a command to see its output",
+    matchOnDetail: true,
+  });
+  if (picked?.command !== undefined) {
+    await view.show(`Command ${picked.command.id ?? ""}.log`, commandReport(picked.command));
+    return;
+  }
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-  const files = (picked?.step.files ?? []).filter((f) => f.change !== "delete");
+  const files = (picked?.step?.files ?? []).filter((f) => f.change !== "delete");
   if (picked === undefined || folder === undefined || files.length === 0) {
     return;
   }
@@ -105,7 +153,7 @@ export function usageReport(usage: UsageResult): string {
   return [
     "# Samokoder usage in this workspace",
     "",
-    `Total: **${formatCost(total.costUsd)}**, ${tokens} tokens, ${total.requests ?? 0} requests.`,
+    `Total: **${formatCost(total.costUsd)}**, ${plural(tokens, "token")}, ${plural(total.requests ?? 0, "request")}.`,
     "",
     ...table("By model", usage.byModel ?? [], (u) => u.model ?? "?"),
     ...table("By agent", usage.byAgent ?? [], (u) => u.agent ?? "?"),
@@ -117,8 +165,12 @@ export function usageReport(usage: UsageResult): string {
   ].join("\n");
 }
 
-/** Fetch usage; show it as a report when `show`. Returns the totals for the status bar. */
-export async function fetchUsage(server: ServerApi, show: boolean): Promise<Usage | undefined> {
+/** Fetch usage; show it as a report when given a view. Returns the totals for the status bar. */
+export async function fetchUsage(
+  server: ServerApi,
+  view?: ReportDocuments,
+): Promise<Usage | undefined> {
+  const show = view !== undefined;
   let usage: UsageResult;
   try {
     usage = (await server.executeCommand<UsageResult>(ServerCommand.usage, {})) ?? {};
@@ -128,12 +180,8 @@ export async function fetchUsage(server: ServerApi, show: boolean): Promise<Usag
     }
     return undefined;
   }
-  if (show) {
-    const doc = await vscode.workspace.openTextDocument({
-      content: usageReport(usage),
-      language: "markdown",
-    });
-    await vscode.window.showTextDocument(doc, { preview: true });
+  if (view !== undefined) {
+    await view.show("Samokoder usage.md", usageReport(usage));
   }
   return usage.total;
 }

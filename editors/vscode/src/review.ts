@@ -6,7 +6,8 @@
  * The server is the authority on whether a proposal can still be accepted: the
  * buttons always ask it, and its refusal (cancelled run, stale file) is shown
  * as it words it. Locally a proposal is forgotten once decided, withdrawn (its
- * run ended) or lost with the server.
+ * run ended) or lost with the server; a notification cannot be withdrawn, so
+ * its buttons then say what became of the proposal instead of failing.
  */
 import * as vscode from "vscode";
 import type { ServerApi } from "./client";
@@ -22,10 +23,18 @@ import {
 } from "./proposals";
 import { ServerCommand, type AcceptResult } from "./protocol";
 import type { ProposalContentProvider } from "./proposalContent";
+import type { RunProgress } from "./progress";
 import type { RunTracker } from "./runs";
+
+/** What became of a proposal that is no longer pending (for its stale buttons). */
+type Outcome =
+  "accepted" | "rejected" | "withdrawn when its run ended" | "discarded with the server";
 
 export class ReviewController implements vscode.Disposable {
   private readonly pending = new PendingProposals();
+  private readonly outcomes = new Map<string, Outcome>();
+  /** Runs with a proposal accepted from this window: that accept offered the step's Undo. */
+  private readonly acceptedRuns = new Set<string>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
 
@@ -33,6 +42,7 @@ export class ReviewController implements vscode.Disposable {
     private readonly server: ServerApi,
     private readonly content: ProposalContentProvider,
     private readonly runs: RunTracker,
+    private readonly progress?: RunProgress,
   ) {}
 
   list(): PendingProposal[] {
@@ -54,22 +64,27 @@ export class ReviewController implements vscode.Disposable {
     const proposal: PendingProposal = { ...params, folder };
     this.pending.add(proposal);
     this.update();
+    this.progress?.report(params.runId, "waiting for your review");
     await openProposalDiffs(proposal, folder);
     void this.announce(proposal);
   }
 
-  /** A run ended: the server withdrew its proposals. */
-  async onRunFinished(runId: string): Promise<void> {
+  /**
+   * A run ended: the server withdrew its proposals. True when a proposal of
+   * the run was accepted here (its message already offered the Undo).
+   */
+  async onRunFinished(runId: string): Promise<boolean> {
     for (const p of this.list().filter((p) => p.runId === runId)) {
-      await this.forget(p.proposalId);
+      await this.forget(p.proposalId, "withdrawn when its run ended");
     }
+    return this.acceptedRuns.delete(runId);
   }
 
   /** The server is gone and its proposals with it; returns how many were pending. */
   serverLost(): number {
     const count = this.pending.size;
     for (const p of this.pending.list()) {
-      void this.forget(p.proposalId);
+      void this.forget(p.proposalId, "discarded with the server");
     }
     return count;
   }
@@ -153,12 +168,15 @@ export class ReviewController implements vscode.Disposable {
       );
     } catch (error) {
       if (isProposalGone(error)) {
-        await this.forget(proposalId);
+        await this.forget(
+          proposalId,
+          this.outcomes.get(proposalId) ?? "withdrawn when its run ended",
+        );
       }
       await showServerError(error, "Reject");
       return;
     }
-    await this.forget(proposalId);
+    await this.forget(proposalId, "rejected");
     void vscode.window.showInformationMessage(
       text
         ? "Samokoder: rejected; trying again with your feedback."
@@ -196,6 +214,10 @@ export class ReviewController implements vscode.Disposable {
   }
 
   private async accept(proposalId: string, files: string[] | undefined): Promise<void> {
+    const runId = this.pending.get(proposalId)?.runId;
+    if (runId !== undefined) {
+      this.acceptedRuns.add(runId);
+    }
     let result: AcceptResult;
     try {
       result =
@@ -204,22 +226,46 @@ export class ReviewController implements vscode.Disposable {
           files === undefined ? { proposalId } : { proposalId, files },
         )) ?? {};
     } catch (error) {
+      if (runId !== undefined) {
+        this.acceptedRuns.delete(runId);
+      }
       if (isProposalGone(error)) {
-        await this.forget(proposalId);
+        await this.forget(
+          proposalId,
+          this.outcomes.get(proposalId) ?? "withdrawn when its run ended",
+        );
       }
       await showServerError(error, "Accept");
       return;
     }
-    await this.forget(proposalId);
+    await this.forget(proposalId, "accepted");
+    if (runId !== undefined) {
+      this.progress?.report(runId, "working…");
+    }
     const applied = result.applied ?? [];
+    // The one Undo offered for this step: it undoes this step or, once it is
+    // no longer the last, nothing (the server refuses and says why).
     const undo = "Undo";
+    const actions = result.stepId ? [undo] : [];
     const choice = await vscode.window.showInformationMessage(
       `Samokoder applied ${plural(applied.length, "file")}: ${applied.join(", ")}.`,
-      undo,
+      ...actions,
     );
     if (choice === undo) {
-      await vscode.commands.executeCommand(Command.undo);
+      await vscode.commands.executeCommand(Command.undo, result.stepId);
     }
+  }
+
+  /** A button of a proposal's notification, clicked after it was decided elsewhere. */
+  private stillPending(p: PendingProposal): boolean {
+    if (this.pending.get(p.proposalId) !== undefined) {
+      return true;
+    }
+    const outcome = this.outcomes.get(p.proposalId) ?? "decided";
+    void vscode.window.showInformationMessage(
+      `Samokoder: the proposal "${p.title}" was already ${outcome}; nothing more to do.`,
+    );
+    return false;
   }
 
   private async announce(p: PendingProposal): Promise<void> {
@@ -231,6 +277,9 @@ export class ReviewController implements vscode.Disposable {
       `Samokoder proposes ${describeProposal(p)}`,
       ...actions,
     );
+    if (choice === undefined || !this.stillPending(p)) {
+      return;
+    }
     if (choice === all) {
       await this.accept(p.proposalId, undefined);
     } else if (choice === some) {
@@ -240,7 +289,14 @@ export class ReviewController implements vscode.Disposable {
     }
   }
 
-  private async forget(proposalId: string): Promise<void> {
+  private async forget(proposalId: string, outcome: Outcome): Promise<void> {
+    if (this.pending.get(proposalId) !== undefined || outcome === "accepted") {
+      this.outcomes.set(proposalId, outcome);
+      // keep the outcomes of the last 100 only
+      for (const old of [...this.outcomes.keys()].slice(0, Math.max(0, this.outcomes.size - 100))) {
+        this.outcomes.delete(old);
+      }
+    }
     this.pending.delete(proposalId);
     this.content.forget(proposalId);
     this.update();

@@ -73,7 +73,7 @@ export function formatUsage(usage: Usage | undefined): string {
   const tokens = (usage.promptTokens ?? 0) + (usage.completionTokens ?? 0);
   const requests = usage.requests ?? 0;
   return (
-    `${formatCost(usage.costUsd)}, ${tokens.toLocaleString("en-US")} tokens, ` +
+    `${formatCost(usage.costUsd)}, ${tokens.toLocaleString("en-US")} token${tokens === 1 ? "" : "s"}, ` +
     `${requests} request${requests === 1 ? "" : "s"}`
   );
 }
@@ -104,15 +104,15 @@ export function runFinishedMessage(params: RunFinishedParams): FinishedMessage {
   }
 }
 
-/** Show the end of a run; text answers (explain) open in an editor. */
-export async function showRunFinished(params: RunFinishedParams): Promise<void> {
-  if (typeof params.text === "string" && params.text.trim()) {
-    const doc = await vscode.workspace.openTextDocument({
-      content: params.text,
-      language: "markdown",
-    });
-    await vscode.window.showTextDocument(doc, { preview: true });
-  }
+/**
+ * Show the end of a run. `undoStep` is the step this message may offer to
+ * undo (none when the run's steps were already offered elsewhere, or when
+ * there are several: one Undo per step, and the palette undoes the rest).
+ */
+export async function showRunFinished(
+  params: RunFinishedParams,
+  undoStep: string | undefined,
+): Promise<void> {
   const { level, text } = runFinishedMessage(params);
   if (level === "error") {
     const log = "Show log";
@@ -126,8 +126,20 @@ export async function showRunFinished(params: RunFinishedParams): Promise<void> 
     return;
   }
   const undo = "Undo";
-  const actions = params.status === "succeeded" && (params.steps?.length ?? 0) > 0 ? [undo] : [];
+  const actions = params.status === "succeeded" && undoStep !== undefined ? [undo] : [];
   if ((await vscode.window.showInformationMessage(text, ...actions)) === undo) {
-    await vscode.commands.executeCommand(Command.undo);
+    await vscode.commands.executeCommand(Command.undo, undoStep);
   }
+}
+
+/** The run's single step, when it has exactly one. */
+export function onlyStep(params: RunFinishedParams): string | undefined {
+  const steps = Array.isArray(params.steps) ? params.steps : [];
+  return steps.length === 1 && typeof steps[0] === "string" ? steps[0] : undefined;
+}
+
+/** True when an editor already shows the server's copy of this run's text (`window/showDocument`). */
+export function textAlreadyShown(runId: string): boolean {
+  const name = `/.samokoder/explain/${runId}.md`;
+  return vscode.window.visibleTextEditors.some((e) => e.document.uri.path.endsWith(name));
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { describeError } from "../src/errors";
 import { Command } from "../src/ids";
+import { REPORT_SCHEME } from "../src/reportView";
 import { usageReport } from "../src/reports";
 import { prepare, settle, start, stop, type FakeContext } from "./helpers";
 import { defaultRespond, script } from "./mocks/languageclient";
@@ -119,7 +120,11 @@ describe("palette commands", () => {
       "Samokoder: Undone step s1: app.py.",
       "Redo",
     );
-    expect(started.client.commandsSent().at(-1)).toEqual({ command: "samokoder.redo", arg: {} });
+    // the Redo offered is for the step just undone, not whatever is last by then
+    expect(started.client.commandsSent().at(-1)).toEqual({
+      command: "samokoder.redo",
+      arg: { stepId: "s1" },
+    });
 
     script.respond = (method, params) => {
       if (params?.command === "samokoder.undo") {
@@ -171,12 +176,59 @@ describe("palette commands", () => {
     expect(String(window.showTextDocument.mock.calls[0][0])).toBe("file:///ws/app/src/app.py");
   });
 
-  it("Usage opens a report of samokoder.usage", async () => {
+  it("History lists the commands the agents ran; picking one shows its output read-only", async () => {
     const started = await start();
     ctx = started.ctx;
+    script.respond = (method, params) =>
+      params?.command === "samokoder.history"
+        ? {
+            steps: [],
+            commands: [
+              {
+                id: 3,
+                command: "pytest -q",
+                argv: ["pytest", "-q"],
+                cwd: ".",
+                status: "ran",
+                exitCode: 1,
+                durationMs: 1500,
+                output: "1 failed",
+                truncatedBytes: 0,
+              },
+            ],
+          }
+        : defaultRespond(method, params);
+    window.showQuickPick.mockImplementationOnce(async (items: unknown) =>
+      (items as { label: string }[]).find((i) => i.label.includes("pytest")),
+    );
+    await commands.executeCommand(Command.history);
+    const [items] = window.showQuickPick.mock.calls[0] as [
+      { label: string; description?: string }[],
+    ];
+    expect(items.map((i) => i.label)).toEqual(["Commands", "$(terminal) pytest -q"]);
+    expect(items[1].description).toBe("ran · exit 1 · 1.5 s");
+    const uri = fake.opened.at(-1)?.uri;
+    expect(uri?.scheme).toBe(REPORT_SCHEME);
+    const text = String(fake.providers.get(REPORT_SCHEME)?.provideTextDocumentContent(uri!));
+    expect(text).toContain("$ pytest -q");
+    expect(text).toContain("1 failed");
+  });
+
+  it("Usage opens a read-only report of samokoder.usage, with plurals right", async () => {
+    const started = await start();
+    ctx = started.ctx;
+    script.respond = (method, params) =>
+      params?.command === "samokoder.usage"
+        ? { total: { promptTokens: 1, completionTokens: 0, costUsd: 0, requests: 1 } }
+        : defaultRespond(method, params);
     await commands.executeCommand(Command.usage);
     expect(started.client.commandsSent().at(-1)).toEqual({ command: "samokoder.usage", arg: {} });
-    expect(fake.opened.at(-1)?.language).toBe("markdown");
+    // a virtual document (no "Untitled" that asks to be saved), named .md for Markdown
+    const uri = fake.opened.at(-1)?.uri;
+    expect(uri?.scheme).toBe(REPORT_SCHEME);
+    expect(uri?.path).toBe("/Samokoder usage.md");
+    const text = String(fake.providers.get(REPORT_SCHEME)?.provideTextDocumentContent(uri!));
+    expect(text).toContain("Total: **$0.00**, 1 token, 1 request.");
     const report = usageReport({
       total: { promptTokens: 100, completionTokens: 20, costUsd: 0.5, requests: 2 },
       byModel: [

@@ -3,7 +3,8 @@ import { Command } from "../src/ids";
 import { formatCost, runFinishedMessage } from "../src/runs";
 import { start, stop, settle, type FakeContext } from "./helpers";
 import { defaultRespond, script } from "./mocks/languageclient";
-import { commands, fake, statusItem, window } from "./mocks/vscode";
+import { REPORT_SCHEME } from "../src/reportView";
+import { Uri, commands, fake, statusItem, window } from "./mocks/vscode";
 
 let ctx: FakeContext | undefined;
 afterEach(async () => {
@@ -77,7 +78,7 @@ describe("runFinished", () => {
     );
   });
 
-  it("text answers (explain) open in an editor", async () => {
+  it("text answers (explain) open read-only, unless the server's copy is already shown", async () => {
     const started = await start();
     ctx = started.ctx;
     await started.client.notify("samokoder/runFinished", {
@@ -85,9 +86,24 @@ describe("runFinished", () => {
       steps: [],
       text: "It sorts the list.",
     });
-    expect(fake.opened).toContainEqual(
-      expect.objectContaining({ content: "It sorts the list.", language: "markdown" }),
+    const uri = fake.opened.at(-1)?.uri;
+    expect(uri?.scheme).toBe(REPORT_SCHEME);
+    expect(uri?.path).toBe("/Explanation run-1.md");
+    expect(fake.providers.get(REPORT_SCHEME)?.provideTextDocumentContent(uri!)).toBe(
+      "It sorts the list.",
     );
+
+    fake.opened.length = 0;
+    window.visibleTextEditors = [
+      { document: { uri: Uri.file("/ws/app/.samokoder/explain/run-2.md") } },
+    ];
+    await started.client.notify("samokoder/runFinished", {
+      ...FINISHED,
+      runId: "run-2",
+      steps: [],
+      text: "Again.",
+    });
+    expect(fake.opened).toEqual([]);
   });
 
   it("messages for each status", () => {

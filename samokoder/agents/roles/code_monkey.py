@@ -39,6 +39,9 @@ def messages(
         text += f"\n{notes}\n"
     if current is None or whole_file:
         if current is not None:
-            text += "\nReply with the whole new content of the file in one fenced code block.\n"
+            text += (
+                "\nReply with the whole new content of the file in one fenced code block: "
+                "every line, never a comment standing for lines left out.\n"
+            )
         return [system(NEW_FILE_ROLE), user(text)]
     return [system(EDIT_ROLE), user(text)]

@@ -94,6 +94,27 @@ export enum StatusBarAlignment {
   Right = 2,
 }
 
+export enum ProgressLocation {
+  SourceControl = 1,
+  Window = 10,
+  Notification = 15,
+}
+
+export enum QuickPickItemKind {
+  Separator = -1,
+  Default = 0,
+}
+
+/** A progress notification the extension showed; `cancel` is the user's click. */
+export interface FakeProgress {
+  title?: string;
+  location: ProgressLocation;
+  cancellable?: boolean;
+  messages: string[];
+  done: boolean;
+  cancel(): void;
+}
+
 export class ThemeColor {
   constructor(readonly id: string) {}
 }
@@ -137,6 +158,7 @@ export const fake = {
   statusItems: [] as FakeStatusBarItem[],
   tabs: [] as Tab[],
   opened: [] as { content?: string; language?: string; uri?: Uri }[],
+  progress: [] as FakeProgress[],
   providers: new Map<string, { provideTextDocumentContent(uri: Uri): unknown }>(),
   configListeners: new EventEmitter<{ affectsConfiguration(s: string): boolean }>(),
 };
@@ -163,6 +185,34 @@ export const window = {
   showQuickPick: vi.fn(async (..._args: unknown[]): Promise<unknown> => undefined),
   showWorkspaceFolderPick: vi.fn(async (): Promise<unknown> => undefined),
   showTextDocument: vi.fn(async (doc: unknown) => doc),
+  visibleTextEditors: [] as { document: { uri: Uri } }[],
+  withProgress: vi.fn(
+    async (
+      options: { title?: string; location: ProgressLocation; cancellable?: boolean },
+      task: (
+        progress: { report(value: { message?: string }): void },
+        token: { isCancellationRequested: boolean; onCancellationRequested: unknown },
+      ) => Promise<unknown>,
+    ) => {
+      const cancelled = new EventEmitter<void>();
+      const token = { isCancellationRequested: false, onCancellationRequested: cancelled.event };
+      const entry: FakeProgress = {
+        ...options,
+        messages: [],
+        done: false,
+        cancel() {
+          token.isCancellationRequested = true;
+          cancelled.fire();
+        },
+      };
+      fake.progress.push(entry);
+      try {
+        return await task({ report: (v) => v.message && entry.messages.push(v.message) }, token);
+      } finally {
+        entry.done = true;
+      }
+    },
+  ),
   createOutputChannel: vi.fn((name: string) => ({
     name,
     lines: [] as string[],
@@ -292,6 +342,8 @@ export function resetVscode(): void {
   fake.statusItems.length = 0;
   fake.tabs = [];
   fake.opened.length = 0;
+  fake.progress.length = 0;
+  window.visibleTextEditors = [];
   fake.providers.clear();
   fake.configListeners.dispose();
   window.activeTextEditor = undefined;

@@ -1,0 +1,1 @@
+"""Statistics of one numeric column of a CSV file."""

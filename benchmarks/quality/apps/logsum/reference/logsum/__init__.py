@@ -1,0 +1,1 @@
+"""A JSON summary of an access log."""

@@ -1,0 +1,2 @@
+def anagram_sets(words):
+    pass

@@ -1,0 +1,6 @@
+def parse(text):
+    pass
+
+
+def format_duration(seconds):
+    pass

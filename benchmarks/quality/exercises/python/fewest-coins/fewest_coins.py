@@ -1,0 +1,2 @@
+def make_change(coins, amount):
+    pass

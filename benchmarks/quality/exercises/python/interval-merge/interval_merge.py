@@ -1,0 +1,6 @@
+def merge(intervals):
+    pass
+
+
+def free_slots(intervals, day_start, day_end):
+    pass

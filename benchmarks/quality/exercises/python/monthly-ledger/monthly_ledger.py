@@ -1,0 +1,2 @@
+def monthly_balances(lines, opening):
+    pass

@@ -1,0 +1,6 @@
+def compress(text):
+    pass
+
+
+def expand(packed):
+    pass

@@ -1,0 +1,6 @@
+def waits(customers, tellers):
+    pass
+
+
+def average_wait(customers, tellers):
+    pass

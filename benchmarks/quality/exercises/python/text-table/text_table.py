@@ -1,0 +1,2 @@
+def render(headers, rows):
+    pass
