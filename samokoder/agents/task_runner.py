@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 
 from samokoder.agents.file_writer import WrittenFile, write_file
 from samokoder.agents.llm_gateway import chat_structured
-from samokoder.agents.roles import developer, reviewer
+from samokoder.agents.roles import developer, refused_paths, reviewer
 from samokoder.agents.runs import RunContext
 from samokoder.agents.schemas import FileStep, Review, Task, TaskSteps
 from samokoder.agents.steps import current_state
@@ -124,16 +124,8 @@ async def _plan_files(
                 refused.append(exc.message)
         if not refused:
             return steps
-        messages = [
-            *messages,
-            {"role": "assistant", "content": steps.model_dump_json()},
-            {
-                "role": "user",
-                "content": "These paths are refused:\n"
-                + "\n".join(refused)
-                + "\nAnswer again with paths inside the project folder.",
-            },
-        ]
+        lead = "These paths are refused:"
+        messages = [*messages, *refused_paths(steps.model_dump_json(), refused, lead)]
     raise SamokoderError(f"The developer kept naming refused paths: {'; '.join(refused)}")
 
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from samokoder.agents.command_gate import CommandOutcome, run_commands
 from samokoder.agents.llm_gateway import chat_structured
 from samokoder.agents.review import Decision
-from samokoder.agents.roles import troubleshooter
+from samokoder.agents.roles import refused_paths, troubleshooter
 from samokoder.agents.runs import RunContext
 from samokoder.agents.schemas import FileStep, FixPlan, Task, TaskSteps
 from samokoder.agents.task_runner import PATH_ROUNDS, ProjectFolder, emptied_note, write_changes
@@ -122,16 +122,8 @@ async def propose_fix(
         if not refused or round_ == PATH_ROUNDS:
             break
         ctx.progress(f"{label}: the troubleshooter named refused paths; asking again")
-        messages = [
-            *messages,
-            {"role": "assistant", "content": plan.model_dump_json()},
-            {
-                "role": "user",
-                "content": "These paths are refused, so that fix was not used:\n"
-                + "\n".join(refused)
-                + "\nAnswer again with paths inside the project folder.",
-            },
-        ]
+        lead = "These paths are refused, so that fix was not used:"
+        messages = [*messages, *refused_paths(plan.model_dump_json(), refused, lead)]
     steps = [s for s in plan.files if not _refusal(ctx, where, s)]
     if refused and not steps:
         raise FixRefusedError(

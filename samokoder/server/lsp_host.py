@@ -112,8 +112,18 @@ class LspHost:
     # -- edits ----------------------------------------------------------------------
 
     async def apply_edit(self, label: str, edits: list[FileEdit], needs_confirmation: bool) -> bool:
-        annotate = needs_confirmation and self.server.features.change_annotations
-        edit = build_workspace_edit(edits, label, annotate, self.server.features.document_changes)
+        features = self.server.features
+        if not features.apply_edit:
+            raise SamokoderError(
+                "This editor does not apply workspace edits (it does not announce "
+                "workspace.applyEdit), so the change cannot reach its open buffers: close the "
+                "files it changes, or set the `review` setting to `proposal` with a client "
+                "that shows proposals (the terminal client does)."
+            )
+        annotate = needs_confirmation and features.change_annotations
+        edit = build_workspace_edit(
+            edits, label, annotate, features.document_changes, features.resource_operations
+        )
         params = types.ApplyWorkspaceEditParams(edit=edit, label=label)
         timeout = CONFIRM_TIMEOUT if needs_confirmation else EDIT_TIMEOUT
         try:
@@ -185,10 +195,26 @@ def _lsp_range(r: textedits.Range) -> types.Range:
 
 
 def build_workspace_edit(
-    edits: list[FileEdit], label: str, annotate: bool, document_changes: bool
+    edits: list[FileEdit],
+    label: str,
+    annotate: bool,
+    document_changes: bool,
+    resource_operations: frozenset[str] | None = None,
 ) -> types.WorkspaceEdit:
-    """One WorkspaceEdit for all files; versioned TextDocumentEdits where the client can."""
+    """One WorkspaceEdit for all files; versioned TextDocumentEdits where the client can.
+
+    ``resource_operations``: what the client announced it can do to files (create,
+    delete); None when not known. A change it cannot carry out is refused here, clearly,
+    rather than sent as a request the editor cannot answer.
+    """
     annotation = ANNOTATION_ID if annotate else None
+    wanted = {e.kind for e in edits if e.kind != "modify"}
+    if resource_operations is not None and document_changes and wanted - resource_operations:
+        raise SamokoderError(
+            f"This editor cannot {' or '.join(sorted(wanted - resource_operations))} files "
+            "through a workspace edit (it does not announce those resource operations); set "
+            "the `review` setting to `proposal` or `off` for changes that add or remove files."
+        )
 
     def text_edits(e: FileEdit) -> list[types.TextEdit | types.AnnotatedTextEdit]:
         out: list[types.TextEdit | types.AnnotatedTextEdit] = []

@@ -225,6 +225,14 @@ def server_env(provider: FakeProvider, tmp: Path, **extra: str) -> dict[str, str
     return {k: v for k, v in env.items() if v != ""}
 
 
+def _tweaked(
+    caps: types.ClientCapabilities, tweak: Callable[[types.ClientCapabilities], None] | None
+) -> types.ClientCapabilities:
+    if tweak is not None:
+        tweak(caps)
+    return caps
+
+
 def capabilities(kind: str, *, review: bool = True, ask: bool = True) -> types.ClientCapabilities:
     caps = client_capabilities(CLIENTS[kind])
     caps.experimental = {"samokoderReview": review, "samokoderAsk": ask}
@@ -242,7 +250,9 @@ async def start_editor(
     options: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
     log_file: Path | None = None,
+    tweak: Callable[[types.ClientCapabilities], None] | None = None,
 ) -> Editor:
+    """A server on stdio and a client of ``kind``; ``tweak`` edits its capabilities."""
     client = make_test_lsp_client()
     ed = Editor(client, root, provider)
 
@@ -269,7 +279,7 @@ async def start_editor(
     await client.start_io(*command, env=server_env(provider, tmp, **(env or {})))
     await client.initialize_session(
         types.InitializeParams(
-            capabilities=capabilities(kind, review=review, ask=ask),
+            capabilities=_tweaked(capabilities(kind, review=review, ask=ask), tweak),
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
             initialization_options=options or {},

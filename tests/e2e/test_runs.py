@@ -143,3 +143,28 @@ async def test_second_run_queues_behind_first(editor: Editor) -> None:
     second_proposal = await editor.proposal_for(second)
     await editor.command("samokoder.review.reject", {"proposalId": second_proposal["proposalId"]})
     assert (await editor.finished_run(second))["status"] == "rejected"
+
+
+async def test_a_client_that_cannot_apply_edits_gets_a_clear_error(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    before = (workspace / "app.py").read_text()
+
+    def no_apply_edit(caps: types.ClientCapabilities) -> None:
+        assert caps.workspace is not None
+        caps.workspace.apply_edit = False
+
+    ed = await start_editor(
+        workspace, fake_provider, tmp_path, "vscode", review=False, tweak=no_apply_edit
+    )
+    try:
+        fake_provider.script(Reply(text=NEW))
+        run_id = await edit(ed)
+        finished = await ed.finished_run(run_id)
+    finally:
+        await stop_editor(ed)
+
+    assert finished["status"] == "failed"
+    assert "workspace.applyEdit" in finished["error"]
+    assert ed.applied_edits == []  # never sent a request it cannot answer
+    assert (workspace / "app.py").read_text() == before

@@ -9,34 +9,20 @@ import socket
 import subprocess
 import sys
 import urllib.request
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from samokoder.errors import LLMError, NoModelConfiguredError
 from samokoder.llm.client import ModelCall, stream_chat
-from samokoder.llm.runtime import close_async_clients, load_litellm
 from tests.fakes.fake_provider import FakeProvider, Reply, fake_provider  # noqa: F401
+from tests.unit.litellm_fixtures import _close_clients, _litellm_loaded  # noqa: F401
 
 KEY = "sk-test-123456789"
 MESSAGES = [
     {"role": "system", "content": "You write code."},
     {"role": "user", "content": "Say hello."},
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _litellm_loaded() -> None:
-    """Import litellm once for the module (seconds), not inside the first test."""
-    load_litellm()
-
-
-@pytest.fixture(autouse=True)
-async def _close_clients() -> AsyncIterator[None]:
-    """litellm pools connections per event loop; close them before each test's loop ends."""
-    yield
-    await close_async_clients()
 
 
 def call_for(fake: FakeProvider, **overrides: object) -> ModelCall:

@@ -18,11 +18,12 @@ from samokoder.agents.runs import RunContext
 from samokoder.errors import BudgetExhaustedError, LLMError
 from samokoder.llm.breaker import BREAKERS
 from samokoder.llm.report import usage_report
-from samokoder.llm.runtime import close_async_clients, load_litellm
+from samokoder.llm.runtime import close_async_clients
 from samokoder.settings import Settings
 from samokoder.store.db import Store
 from samokoder.store.rows import RunRow
 from tests.fakes.fake_provider import FakeProvider, Reply, fake_provider  # noqa: F401
+from tests.unit.litellm_fixtures import _close_clients, _litellm_loaded  # noqa: F401
 
 KEY = "sk-gateway-test-0123456789"
 MESSAGES = [
@@ -46,11 +47,6 @@ class Ctx:
         self.project = type("P", (), {"store": store})()
         self.run_id = run_id
         self.settings = settings
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _litellm_loaded() -> None:
-    load_litellm()
 
 
 @pytest.fixture(autouse=True)

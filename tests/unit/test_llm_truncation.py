@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from samokoder.llm import failures
 from samokoder.llm.budget import RunBudget
 from samokoder.llm.client import Completion, ModelCall, stream_chat
 from samokoder.llm.resilience import AttemptRecord, ChatOptions, resilient_chat
-from samokoder.llm.runtime import close_async_clients, load_litellm
+from samokoder.llm.runtime import load_litellm
 from samokoder.llm.truncation import (
     MAX_CONTINUATIONS,
     ModelLimits,
@@ -23,19 +23,9 @@ from samokoder.llm.truncation import (
     model_limits,
 )
 from tests.fakes.fake_provider import FakeProvider, Reply, fake_provider  # noqa: F401
+from tests.unit.litellm_fixtures import _close_clients, _litellm_loaded  # noqa: F401
 
 MESSAGES = [{"role": "user", "content": "Write the function."}]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _litellm_loaded() -> None:
-    load_litellm()
-
-
-@pytest.fixture(autouse=True)
-async def _close_clients() -> AsyncIterator[None]:
-    yield
-    await close_async_clients()
 
 
 def call_for(fake: FakeProvider, **overrides: Any) -> ModelCall:

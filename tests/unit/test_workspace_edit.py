@@ -50,3 +50,12 @@ def test_plain_changes_for_clients_without_document_changes() -> None:
     assert list((edit.changes or {}).keys()) == [MODIFY.uri]
     with pytest.raises(SamokoderError, match="cannot create or delete"):
         build_workspace_edit([MODIFY, CREATE], "label", False, False)
+
+
+def test_files_a_client_cannot_create_or_delete_are_refused_by_name() -> None:
+    can_create = frozenset({"create"})
+    build_workspace_edit([MODIFY, CREATE], "label", False, True, can_create)  # fits
+    with pytest.raises(SamokoderError, match=r"cannot delete files .* `review` setting"):
+        build_workspace_edit([MODIFY, CREATE, DELETE], "label", False, True, can_create)
+    with pytest.raises(SamokoderError, match="cannot create or delete files"):
+        build_workspace_edit([CREATE, DELETE], "label", False, True, frozenset())

@@ -24,3 +24,15 @@ def user(text: str) -> dict[str, str]:
 
 def bullet(items: list[str]) -> str:
     return "\n".join(f"- {item}" for item in items) if items else "- (none)"
+
+
+def refused_paths(answer_json: str, refused: list[str], lead: str) -> Messages:
+    """The exchange that hands an answer naming refused paths back for another try."""
+    return [
+        {"role": "assistant", "content": answer_json},
+        user(
+            f"{lead}\n"
+            + "\n".join(refused)
+            + "\nAnswer again with paths inside the project folder."
+        ),
+    ]
