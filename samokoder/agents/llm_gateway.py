@@ -201,6 +201,9 @@ async def _ledger(ctx: RunContext, agent: str, attempt: AttemptRecord) -> None:
         error_class=attempt.error_kind,
         created_at=time.time(),
         tokens_estimated=done.tokens_estimated if done is not None else False,
+        cached_tokens=done.cached_tokens if done is not None else 0,
+        cache_write_tokens=done.cache_write_tokens if done is not None else 0,
+        saved_usd=done.saved_usd if done is not None else 0.0,
     )
     try:
         await asyncio.to_thread(ctx.project.store.add_llm_request, row)

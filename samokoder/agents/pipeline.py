@@ -11,6 +11,7 @@ import asyncio
 import json
 from dataclasses import asdict, dataclass
 
+from samokoder.agents import roles
 from samokoder.agents.llm_gateway import chat, chat_structured
 from samokoder.agents.reply_checks import check_reply, reasons
 from samokoder.agents.roles import architect, spec_writer, tech_lead, tech_writer
@@ -104,6 +105,7 @@ async def run_implement(
     design = "Work in the existing codebase; keep its style, layout and dependencies."
     if focus:
         design += "\nFiles most relevant to the request: " + ", ".join(focus)
+    design = roles.with_map(design, repo_text)  # shared by every call: cached (issue 13)
     plan = await _plan(ctx, record, request.description, design, repo_text)
     return _finish(await _run_tasks(ctx, record, where, plan, design), plan, record)
 

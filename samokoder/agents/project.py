@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,18 +81,47 @@ class Project:
 OWNER_LOCK = "owner.lock"
 
 
+# How long a lock whose owner is dead may stay held: a child the dead server had just
+# forked (not yet exec'd: its copy of the descriptor still holds the lock) lets go in ms.
+_ORPHAN_GRACE = 5.0
+
+
 def _claim(path: Path) -> int | None:
     """An exclusive lock on the folder's state for as long as this process keeps it open
     (the kernel drops it when the process dies, however it dies); None if another live
-    process holds it. Without `fcntl` (Windows) every process counts as the owner."""
+    process holds it. Without `fcntl` (Windows) every process counts as the owner.
+
+    The owner's pid is kept in the file: a lock held although that process is gone is
+    held by a child it forked a moment before it died, so it is waited for (briefly)
+    instead of taking the folder for another live server's.
+    """
     try:
         import fcntl
     except ImportError:
         return -1
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    deadline = time.monotonic() + _ORPHAN_GRACE
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            if _owner_alive(fd) or time.monotonic() > deadline:
+                os.close(fd)
+                return None
+            time.sleep(0.02)
+            continue
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        return fd
+
+
+def _owner_alive(fd: int) -> bool:
+    """Whether the pid written by the lock's holder is a live process (unknown: alive)."""
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
+        pid = int(os.pread(fd, 32, 0).decode().strip())
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (ValueError, OSError):
+        return True  # no pid yet, or not ours to signal: count it as alive
+    return True

@@ -32,3 +32,9 @@ class Completion:
     finish_reason: str = "stop"  # why the model stopped, as the provider said it
     tokens_estimated: bool = False  # the provider sent no usage: counted here, not billed
     cost_reported: bool = False  # cost_usd is what the provider (a proxy) said it charged
+    # Prompt-cache use the provider reported: tokens read from its cache (billed at the
+    # cached price), tokens written to it (Anthropic bills those above the input price),
+    # and what that saved against the uncached price (negative when writes outweigh).
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    saved_usd: float = 0.0

@@ -32,6 +32,7 @@ from samokoder.llm.failures import (
     truncated_message,
     where,
 )
+from samokoder.llm.prompt_cache import with_breakpoints
 from samokoder.llm.runtime import get_litellm
 
 __all__ = ["NO_MODEL_MESSAGE", "Completion", "ModelCall", "stream_chat"]
@@ -83,20 +84,22 @@ async def stream_chat(
             _estimate_usage, litellm, call.model, messages, text
         )
     reported_cost = _reported_cost(reply.usage)
+    cached, written = _cache_usage(reply.usage)
+    uncached_cost = _cost(litellm, call.model, prompt_tokens, completion_tokens)
+    billed = _cost(litellm, call.model, prompt_tokens, completion_tokens, cached, written)
     completion = Completion(
         text=text,
         model=call.model,
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
-        cost_usd=(
-            reported_cost
-            if reported_cost is not None
-            else _cost(litellm, call.model, prompt_tokens, completion_tokens)
-        ),
+        cost_usd=(reported_cost if reported_cost is not None else billed),
         latency_ms=(time.perf_counter() - started) * 1000,
         finish_reason=reply.finish_reason,
         tokens_estimated=estimated,
         cost_reported=reported_cost is not None,
+        cached_tokens=cached,
+        cache_write_tokens=written,
+        saved_usd=uncached_cost - billed,
     )
     if reply.finish_reason in _LENGTH_REASONS:
         message = truncated_message(call, completion_tokens, None)
@@ -181,7 +184,7 @@ async def _open_stream(
 ) -> Any:
     kwargs: dict[str, Any] = {
         "model": call.model,
-        "messages": messages,
+        "messages": with_breakpoints(call.model, messages),
         "stream": True,
         "stream_options": {"include_usage": True},
         "temperature": call.temperature,
@@ -281,10 +284,42 @@ def _estimate_usage(
         return math.ceil(chars / 4), math.ceil(len(text) / 4)
 
 
-def _cost(litellm: ModuleType, model: str, prompt_tokens: int, completion_tokens: int) -> float:
+def _cache_usage(usage: Any) -> tuple[int, int]:
+    """(tokens read from, tokens written to) the provider's prompt cache, as it reported
+    them: OpenAI-style ``prompt_tokens_details.cached_tokens`` (litellm puts Anthropic's
+    cache reads there too) or ``cache_read_input_tokens``; Anthropic's
+    ``cache_creation_input_tokens``."""
+    if usage is None:
+        return 0, 0
+    details = getattr(usage, "prompt_tokens_details", None)
+    read = getattr(details, "cached_tokens", None) if details is not None else None
+    if not isinstance(read, int) or isinstance(read, bool):
+        read = getattr(usage, "cache_read_input_tokens", None)
+    written = getattr(usage, "cache_creation_input_tokens", None)
+    return (
+        read if isinstance(read, int) and not isinstance(read, bool) and read > 0 else 0,
+        written
+        if isinstance(written, int) and not isinstance(written, bool) and written > 0
+        else 0,
+    )
+
+
+def _cost(
+    litellm: ModuleType,
+    model: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    cached: int = 0,
+    written: int = 0,
+) -> float:
+    """litellm's price for the call; cached and written tokens are part of prompt_tokens."""
     try:
         prompt_cost, completion_cost = litellm.cost_per_token(
-            model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+            model=model,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cache_read_input_tokens=cached,
+            cache_creation_input_tokens=written,
         )
         return float(prompt_cost) + float(completion_cost)
     except Exception:

@@ -126,6 +126,11 @@ def _row(name: str, totals: Mapping[str, object]) -> str:
     cost_text = f"${float(cost):.4f}" if isinstance(cost, int | float) else "$?"
     label = f"  {name:<28}" if name else "  total                       "
     row = f"{label} {requests:>6} requests  {prompt:>9} in  {completion:>9} out  {cost_text:>10}"
+    cached = _int(totals.get("cachedTokens"))
+    saved = totals.get("savedUsd")
+    if cached:  # prompt tokens the provider served from its cache, at its cached price
+        row += f"  ({cached} cached"
+        row += f", ${float(saved):.4f} saved)" if isinstance(saved, int | float) else ")"
     estimated = _int(totals.get("estimatedTokens"))
     # tokens a server did not report were counted here: say so instead of passing them off
     return f"{row}  ({estimated} tokens estimated)" if estimated else row

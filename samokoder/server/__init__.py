@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from samokoder.server import code_actions, code_runs, commands, lifecycle, review
+from samokoder.server import code_actions, commands, lifecycle, review
 from samokoder.server.app import SamokoderServer
 
 
@@ -14,7 +14,6 @@ def build_server(*, token: str | None = None) -> SamokoderServer:
     commands.register(server)
     review.register(server)
     code_actions.register(server)
-    code_runs.register(server)
 
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def progress_cancel(ls: SamokoderServer, params: types.WorkDoneProgressCancelParams) -> None:

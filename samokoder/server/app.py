@@ -24,9 +24,10 @@ from samokoder.server.capabilities import ClientFeatures
 from samokoder.server.framing import AnsweringProtocol
 
 if TYPE_CHECKING:
+    from samokoder.agents.prepare import RunRequest
     from samokoder.agents.project import Project
     from samokoder.agents.review import ProposalBook
-    from samokoder.agents.runs import RunBody, RunManager
+    from samokoder.agents.runs import RunManager
     from samokoder.server.lsp_host import LspHost
     from samokoder.settings import Settings
 
@@ -42,6 +43,8 @@ DOMAIN_MODULES = (
     "samokoder.agents.edit_selection",
     "samokoder.agents.pipeline",
     "samokoder.agents.code_tasks",
+    "samokoder.agents.command_args",
+    "samokoder.agents.prepare",
     "samokoder.server.lsp_host",
 )
 
@@ -227,44 +230,18 @@ class SamokoderServer(LanguageServer):
             await asyncio.to_thread(project.close)
         services.projects.clear()
 
-    async def require_model(self, agent: str) -> None:
-        """The one "is a model configured" check, made before any run starts (DESIGN §8).
+    async def start_run(self, request: RunRequest) -> str:
+        """Start a prepared run with this connection's host, settings and review mode.
 
-        Same resolution as the run itself (settings, a provider key alone, a local
-        Ollama), so a command never refuses what its run would have accepted.
+        Every command that starts a run comes through here, and `launch` makes the one
+        "is a model configured" check for all of them (`request.agent`'s model).
         """
-        from samokoder.agents.llm_gateway import ensure_model
+        from samokoder.agents.prepare import launch
 
-        await ensure_model(await self.settings(), agent)
-
-    async def start_run(
-        self,
-        *,
-        kind: str,
-        title: str,
-        description: str,
-        project: Project,
-        body: RunBody,
-        agent: str,
-    ) -> str:
-        """Start a run with this connection's host, the current settings and review mode.
-
-        Every command that starts a run comes through here, so every one of them checks
-        for a model the same way (`agent`: the role whose model the run needs first).
-        """
-        await self.require_model(agent)
         services = await self.services()
         settings = await self.settings()
-        return await services.runs.start(
-            kind=kind,
-            title=title,
-            description=description,
-            project=project,
-            settings=settings,
-            host=services.host,
-            review_mode=self.review_mode(settings),
-            body=body,
-        )
+        mode = self.review_mode(settings)
+        return await launch(request, services.runs, settings, services.host, mode)
 
     def review_mode(self, settings: Settings) -> str:
         if settings.review is not None:

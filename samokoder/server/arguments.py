@@ -1,4 +1,7 @@
-"""Checking command arguments: one JSON object each, with clear messages."""
+"""A command's raw arguments: exactly one JSON object, well-formed Unicode.
+
+What the object must hold is its model's business (`agents/command_args.py`).
+"""
 
 from __future__ import annotations
 
@@ -47,49 +50,6 @@ def _encodable(value: Any, depth: int = 0) -> bool:
     return True
 
 
-def require_str(arg: dict[str, Any], name: str) -> str:
-    value = arg.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidArgumentError(f"{name!r} is required and must be a non-empty string")
-    return value
-
-
-def optional_str(arg: dict[str, Any], name: str) -> str | None:
-    value = arg.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidArgumentError(f"{name!r} must be a string")
-    return value if value.strip() else None
-
-
-def optional_int(arg: dict[str, Any], name: str, default: int, lo: int, hi: int) -> int:
-    value = arg.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise InvalidArgumentError(f"{name!r} must be an integer from {lo} to {hi}")
-    return value
-
-
-def position(value: Any, what: str) -> tuple[int, int]:
-    if not isinstance(value, dict):
-        raise InvalidArgumentError(f"{what} must be an object {{line, character}}")
-    line, char = value.get("line"), value.get("character")
-    for name, v in (("line", line), ("character", char)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0 or v > 2**31 - 1:
-            raise InvalidArgumentError(f"{what}.{name} must be a non-negative integer")
-    return line, char  # type: ignore[return-value]
-
-
-def lsp_range(value: Any) -> tuple[tuple[int, int], tuple[int, int]]:
-    if not isinstance(value, dict):
-        raise InvalidArgumentError("'range' is required: {start: {line, character}, end: {...}}")
-    start = position(value.get("start"), "range.start")
-    end = position(value.get("end"), "range.end")
-    if end < start:
-        raise InvalidArgumentError("range.end comes before range.start")
-    return start, end
-
-
 def as_plain(value: Any) -> Any:
     """Custom-method params arrive as namedtuple-like objects; turn them into dicts."""
     if hasattr(value, "_asdict"):
@@ -97,33 +57,3 @@ def as_plain(value: Any) -> Any:
     if isinstance(value, list):
         return [as_plain(v) for v in value]
     return value
-
-
-def range_offsets(
-    text: str, rel: str, start: tuple[int, int], end: tuple[int, int]
-) -> tuple[int, int]:
-    """Python string offsets of an LSP range in `text`.
-
-    A character past the end of its line stands for the line's end, as LSP says
-    ("defaults back to the line length"): Neovim sends one for a range that ends on
-    an empty line. Anything else out of place is an error naming the file.
-    """
-    try:
-        return _offset(text, *start), _offset(text, *end)
-    except ValueError as exc:
-        lines = text.count("\n") + 1
-        raise InvalidArgumentError(f"range is not inside {rel} ({lines} lines): {exc}") from None
-
-
-def _offset(text: str, line: int, character: int) -> int:
-    from samokoder.workspace.textedits import Position, offset_at
-
-    try:
-        return offset_at(text, Position(line, character))
-    except ValueError:
-        line_start = offset_at(text, Position(line, 0))  # raises for a line that is not there
-        breaks = [i for i in (text.find("\n", line_start), text.find("\r", line_start)) if i >= 0]
-        line_end = min(breaks, default=len(text))
-        if character > len(text[line_start:line_end].encode("utf-16-le")) // 2:
-            return line_end
-        raise

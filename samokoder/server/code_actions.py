@@ -7,7 +7,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from samokoder.server import instruction_comments as comments
+from samokoder.agents import instruction_comments as comments
 from samokoder.server.app import SamokoderServer
 
 EDIT = "samokoder.editSelection"

@@ -383,4 +383,4 @@ def _columns(row: Any) -> tuple[Any, ...]:
 
 
 def _llm_row(row: tuple[Any, ...]) -> LLMRequestRow:
-    return LLMRequestRow(*(*row[:7], bool(row[7]), *row[8:11], bool(row[11])))
+    return LLMRequestRow(*(*row[:7], bool(row[7]), *row[8:11], bool(row[11]), *row[12:15]))

@@ -101,3 +101,6 @@ class LLMRequestRow:
     error_class: str | None
     created_at: float
     tokens_estimated: bool = False  # the provider sent no usage: counted here
+    cached_tokens: int = 0  # prompt tokens the provider read from its prompt cache
+    cache_write_tokens: int = 0  # prompt tokens it wrote to that cache (Anthropic)
+    saved_usd: float = 0.0  # what the cache saved against the uncached price

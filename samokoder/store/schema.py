@@ -162,7 +162,14 @@ ALTER TABLE llm_requests ADD COLUMN tokens_estimated INTEGER NOT NULL DEFAULT 0
     CHECK (tokens_estimated IN (0, 1));
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+# Prompt-cache use the provider reported (issue 13), so usage can show the money saved.
+_V6 = """
+ALTER TABLE llm_requests ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE llm_requests ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE llm_requests ADD COLUMN saved_usd REAL NOT NULL DEFAULT 0;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Statements the store runs against the current schema, spelled out in full (no string
@@ -200,17 +207,20 @@ SELECT_NEWEST_STEPS = (
 )
 INSERT_LLM_REQUEST = (
     "INSERT INTO llm_requests (run_id, agent, model, prompt_tokens, completion_tokens, "
-    "cost_usd, latency_ms, cache_hit, retries, error_class, created_at, tokens_estimated) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "cost_usd, latency_ms, cache_hit, retries, error_class, created_at, tokens_estimated, "
+    "cached_tokens, cache_write_tokens, saved_usd) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 SELECT_LLM_REQUESTS = (
     "SELECT run_id, agent, model, prompt_tokens, completion_tokens, cost_usd, latency_ms, "
-    "cache_hit, retries, error_class, created_at, tokens_estimated FROM llm_requests "
+    "cache_hit, retries, error_class, created_at, tokens_estimated, cached_tokens, "
+    "cache_write_tokens, saved_usd FROM llm_requests "
     "ORDER BY id DESC LIMIT ?"
 )
 SELECT_RUN_LLM_REQUESTS = (
     "SELECT run_id, agent, model, prompt_tokens, completion_tokens, cost_usd, latency_ms, "
-    "cache_hit, retries, error_class, created_at, tokens_estimated FROM llm_requests "
+    "cache_hit, retries, error_class, created_at, tokens_estimated, cached_tokens, "
+    "cache_write_tokens, saved_usd FROM llm_requests "
     "WHERE run_id = ? ORDER BY id DESC LIMIT ?"
 )
 PUT_ARTIFACT = (
@@ -223,12 +233,14 @@ SELECT_ARTIFACTS = "SELECT name, body FROM run_artifacts WHERE run_id = ? ORDER 
 USAGE = (
     "SELECT run_id, agent, model, SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_usd), "
     "COUNT(*), SUM(CASE WHEN tokens_estimated = 1 THEN prompt_tokens + completion_tokens "
-    "ELSE 0 END) FROM llm_requests GROUP BY run_id, agent, model ORDER BY MIN(id)"
+    "ELSE 0 END), SUM(cached_tokens), SUM(saved_usd) FROM llm_requests "
+    "GROUP BY run_id, agent, model ORDER BY MIN(id)"
 )
 RUN_USAGE = (
     "SELECT run_id, agent, model, SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_usd), "
     "COUNT(*), SUM(CASE WHEN tokens_estimated = 1 THEN prompt_tokens + completion_tokens "
-    "ELSE 0 END) FROM llm_requests WHERE run_id = ? GROUP BY run_id, agent, model "
+    "ELSE 0 END), SUM(cached_tokens), SUM(saved_usd) FROM llm_requests WHERE run_id = ? "
+    "GROUP BY run_id, agent, model "
     "ORDER BY MIN(id)"
 )
 

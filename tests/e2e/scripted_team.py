@@ -45,9 +45,10 @@ GREETER_TASKS = [
 
 
 def _role(messages: list[dict[str, Any]]) -> str:
-    system = messages[0]["content"] if messages else ""
-    match = re.search(r"You are the ([a-z ]+?)\.", system)
-    return match.group(1) if match else "?"
+    """The role the system messages name last (the run's shared context comes first)."""
+    systems = " ".join(str(m["content"]) for m in messages if m.get("role") == "system")
+    found = re.findall(r"You are the ([a-z ]+?)\.", systems)
+    return found[-1] if found else "?"
 
 
 def _user(messages: list[dict[str, Any]]) -> str:

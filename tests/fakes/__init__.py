@@ -28,7 +28,9 @@ class Reply:
 
     ``finish_reason`` is what the last chunk says (None: no chunk says why the stream
     ended, as some servers do); ``send_done`` False leaves out ``data: [DONE]``;
-    ``cost`` adds ``usage.cost`` the way a LiteLLM proxy reports what a call cost.
+    ``cost`` adds ``usage.cost`` the way a LiteLLM proxy reports what a call cost;
+    ``cached_tokens`` adds ``usage.prompt_tokens_details.cached_tokens``, the part of the
+    prompt the provider served from its prompt cache (OpenAI's field).
     """
 
     text: str = ""
@@ -44,6 +46,7 @@ class Reply:
     finish_reason: str | None = "stop"
     send_done: bool = True
     cost: float | None = None
+    cached_tokens: int | None = None
     error_status: int = 500
     error_message: str = "error"
 
@@ -85,4 +88,6 @@ def usage_for(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
     }
     if reply.cost is not None:
         usage["cost"] = reply.cost
+    if reply.cached_tokens is not None:
+        usage["prompt_tokens_details"] = {"cached_tokens": min(reply.cached_tokens, prompt)}
     return usage

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from samokoder.agents.command_args import range_offsets
 from samokoder.errors import InvalidArgumentError
-from samokoder.server.arguments import one_object, range_offsets
+from samokoder.server.arguments import one_object
 
 
 @pytest.mark.parametrize("args", [(), ({},), ([],)])

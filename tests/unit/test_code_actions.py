@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
+from samokoder.agents import instruction_comments as comments
 from samokoder.server import build_server
-from samokoder.server import instruction_comments as comments
 from samokoder.server.capabilities import ClientFeatures
 
 URI = "file:///ws/app.py"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from samokoder.agents.edit_blocks import SYSTEM_RULES
-from samokoder.agents.roles import Messages, system, user
+from samokoder.agents.roles import Messages, shared_context, system, user
 from samokoder.agents.schemas import FileStep, Task
 
 AGENT = "code_monkey"
@@ -29,7 +29,7 @@ def messages(
     notes: str | None = None,
 ) -> Messages:
     context = "\n\n".join(f"{path}:\n```\n{text}\n```" for path, text in neighbours.items())
-    text = f"Task: {task.title}\n{task.description}\n\nDesign:\n{design}\n\n"
+    text = f"Task: {task.title}\n{task.description}\n\n"
     if context:
         text += f"Files already written for this task:\n{context}\n\n"
     text += f"File: {step.path}\nInstructions: {step.instructions or task.description}\n"
@@ -43,5 +43,5 @@ def messages(
                 "\nReply with the whole new content of the file in one fenced code block: "
                 "every line, never a comment standing for lines left out.\n"
             )
-        return [system(NEW_FILE_ROLE), user(text)]
-    return [system(EDIT_ROLE), user(text)]
+        return [system(NEW_FILE_ROLE, shared_context(design)), user(text)]
+    return [system(EDIT_ROLE, shared_context(design)), user(text)]

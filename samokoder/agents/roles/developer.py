@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from samokoder.agents.roles import Messages, bullet, system, user
+from samokoder.agents.roles import Messages, bullet, map_unless_shared, shared_context, system, user
 from samokoder.agents.schemas import Task, TaskSteps
 
 AGENT = "developer"
@@ -23,11 +23,10 @@ def messages(
     files = "\n\n".join(f"{path}:\n```\n{text}\n```" for path, text in contents.items())
     text = (
         f"Task: {task.title}\n{task.description}\nAcceptance criteria:\n"
-        f"{bullet(task.acceptance_criteria)}\n\nDesign:\n{design}\n\n"
-        f"The project folder now:\n{workspace_map}\n"
+        f"{bullet(task.acceptance_criteria)}\n{map_unless_shared(design, workspace_map)}"
     )
     if files:
         text += f"\nRelevant files:\n{files}\n"
     if feedback:
         text += f"\nThe user rejected the previous attempt at this task:\n{feedback}\n"
-    return [system(ROLE), user(text)]
+    return [system(ROLE, shared_context(design)), user(text)]

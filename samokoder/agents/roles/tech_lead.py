@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from samokoder.agents.roles import Messages, system, user
+from samokoder.agents.roles import Messages, map_unless_shared, shared_context, system, user
 from samokoder.agents.schemas import MAX_TASKS, Plan
 
 AGENT = "tech_lead"
@@ -18,6 +18,6 @@ ROLE = (
 
 def messages(goal: str, design: str, workspace_map: str) -> Messages:
     return [
-        system(ROLE),
-        user(f"Goal:\n{goal}\n\nDesign:\n{design}\n\nThe project folder now:\n{workspace_map}"),
+        system(ROLE, shared_context(design)),
+        user(f"Goal:\n{goal}\n{map_unless_shared(design, workspace_map)}"),
     ]

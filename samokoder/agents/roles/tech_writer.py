@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from samokoder.agents.roles import Messages, system, user
+from samokoder.agents.roles import Messages, shared_context, system, user
 
 AGENT = "tech_writer"
 README = "README.md"
@@ -16,7 +16,7 @@ ROLE = (
 
 def messages(spec_text: str, design: str, files: list[str], current: str | None) -> Messages:
     listing = "\n".join(f"- {f}" for f in files)
-    text = f"Specification:\n{spec_text}\n\nDesign:\n{design}\n\nFiles:\n{listing}\n"
+    text = f"Specification:\n{spec_text}\n\nFiles:\n{listing}\n"
     if current is not None:
         text += f"\nThe current README.md, to update:\n```\n{current}\n```\n"
-    return [system(ROLE), user(text)]
+    return [system(ROLE, shared_context(design)), user(text)]

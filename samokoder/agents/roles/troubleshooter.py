@@ -7,7 +7,7 @@ result is a proposal the user reviews like every other.
 
 from __future__ import annotations
 
-from samokoder.agents.roles import Messages, bullet, system, user
+from samokoder.agents.roles import Messages, bullet, shared_context, system, user
 from samokoder.agents.schemas import FixPlan, Task
 
 AGENT = "troubleshooter"
@@ -27,9 +27,9 @@ def messages(task: Task, report: str, contents: dict[str, str], design: str) -> 
     files = "\n\n".join(f"{path}:\n```\n{text}\n```" for path, text in contents.items())
     text = (
         f"The work being done:\nTask: {task.title}\n{task.description}\n"
-        f"Acceptance criteria:\n{bullet(task.acceptance_criteria)}\n\nDesign:\n{design}\n\n"
+        f"Acceptance criteria:\n{bullet(task.acceptance_criteria)}\n\n"
         f"What went wrong:\n{report}\n"
     )
     if files:
         text += f"\nThe files involved, as they are now:\n{files}\n"
-    return [system(ROLE), user(text)]
+    return [system(ROLE, shared_context(design)), user(text)]
