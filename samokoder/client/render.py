@@ -107,6 +107,12 @@ def usage_line(usage: dict[str, Any]) -> str:
     completion = int(usage.get("completionTokens") or 0)
     cost = float(usage.get("costUsd") or 0.0)
     line = f"{plural(requests, 'model request')}, {prompt:,} + {completion:,} tokens, ${cost:.4f}"
+    cached = int(usage.get("cachedTokens") or 0)
+    if cached:  # prompt tokens the provider served from its cache, billed at its cached price
+        saved = usage.get("savedUsd")
+        line += f" ({cached:,} cached" + (
+            f", ${float(saved):.4f} saved)" if isinstance(saved, int | float) else ")"
+        )
     estimated = int(usage.get("estimatedTokens") or 0)
     # a server that reports no usage gets counted here: say so rather than pass it off
     return f"{line} ({estimated:,} tokens estimated)" if estimated else line

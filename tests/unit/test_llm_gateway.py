@@ -17,7 +17,6 @@ from samokoder.agents import llm_gateway
 from samokoder.agents.runs import RunContext
 from samokoder.errors import BudgetExhaustedError, LLMError
 from samokoder.llm.breaker import BREAKERS
-from samokoder.llm.report import usage_report
 from samokoder.llm.runtime import close_async_clients
 from samokoder.settings import Settings
 from samokoder.store.db import Store
@@ -236,20 +235,6 @@ async def test_key_never_reaches_the_error_or_the_ledger(
     assert KEY not in caught.value.message
     assert "OPENAI_API_KEY" in caught.value.message and "missing or wrong" in caught.value.message
     assert KEY not in repr(store.list_llm_requests(ctx.run_id))
-
-
-async def test_usage_report_reads_the_workspace_ledger(
-    store: Store, fake_provider: FakeProvider
-) -> None:
-    fake_provider.script(Reply(text="x", prompt_tokens=120, completion_tokens=30))
-    ctx = context(store, fake_provider)
-    await llm_gateway.chat(ctx, "reviewer", MESSAGES)
-
-    text = usage_report(store.path.parent.parent, ctx.run_id)
-
-    assert f"Usage of run {ctx.run_id}" in text
-    assert "reviewer" in text and "openai/fake-model" in text
-    assert "120 in" in text and "30 out" in text
 
 
 async def test_a_stream_cut_in_the_middle_is_retried(

@@ -21,7 +21,7 @@ from samokoder.llm.models import (
     resolve_model,
     resolve_now,
 )
-from samokoder.llm.report import format_usage, models_report
+from samokoder.llm.report import models_report
 from samokoder.settings import Settings
 
 SECRET = "sk-proj-never-shown-123456"
@@ -208,29 +208,3 @@ def test_models_report_without_anything_says_so() -> None:
     text = models_report(Settings(), {}, probe_ollama=False)
     assert "(none)" in text
     assert "no model: set SAMOKODER_MODEL" in text
-
-
-def test_usage_is_formatted_as_tables() -> None:
-    usage = {
-        "total": {"promptTokens": 30, "completionTokens": 12, "costUsd": 0.0123, "requests": 3},
-        "byRun": [
-            {"runId": "r-1", "promptTokens": 30, "completionTokens": 12, "costUsd": 0.0123,
-             "requests": 3}
-        ],
-        "byAgent": [
-            {"agent": "code_monkey", "promptTokens": 30, "completionTokens": 12,
-             "costUsd": 0.0123, "requests": 3}
-        ],
-        "byModel": [
-            {"model": "openai/gpt-4o-mini", "promptTokens": 30, "completionTokens": 12,
-             "costUsd": 0.0123, "requests": 3}
-        ],
-    }  # fmt: skip
-    text = format_usage(usage)
-
-    assert "By run" in text and "By agent" in text and "By model" in text
-    assert "openai/gpt-4o-mini" in text and "code_monkey" in text
-    assert "$0.0123" in text and "3 requests" in text
-    assert (
-        format_usage({"total": {"requests": 0}}, "r-9") == "No LLM requests recorded for run r-9."
-    )

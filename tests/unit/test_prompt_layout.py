@@ -6,8 +6,8 @@ from __future__ import annotations
 from samokoder.agents import roles
 from samokoder.agents.roles import code_monkey, developer, tech_lead, tech_writer, troubleshooter
 from samokoder.agents.schemas import FileStep, Task
+from samokoder.client.render import usage_line
 from samokoder.llm.prompt_cache import needs_breakpoints, with_breakpoints
-from samokoder.llm.report import format_usage
 from samokoder.store.usage import fold_usage
 
 TASK = Task(title="Greet", description="write greet()", acceptance_criteria=["it greets"])
@@ -88,10 +88,8 @@ def test_usage_shows_cached_tokens_and_savings_only_when_there_are_some() -> Non
     assert "cachedTokens" not in by_agent[1] and "savedUsd" not in by_agent[1]
 
 
-def test_the_usage_report_says_what_the_cache_saved() -> None:
+def test_the_usage_line_says_what_the_cache_saved() -> None:
     totals = {"promptTokens": 4000, "completionTokens": 10, "costUsd": 0.5, "requests": 2}
-    cached = {**totals, "cachedTokens": 3000, "savedUsd": 0.25}
-    text = format_usage({"total": cached, "byAgent": [{"agent": "developer", **totals}]})
-    total_line, _, agent_line = text.splitlines()[1:]
-    assert total_line.endswith("(3000 cached, $0.2500 saved)")
-    assert "cached" not in agent_line
+    assert "cached" not in usage_line(totals)
+    line = usage_line({**totals, "cachedTokens": 3000, "savedUsd": 0.25})
+    assert line.endswith("(3,000 cached, $0.2500 saved)")
