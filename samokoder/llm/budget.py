@@ -48,11 +48,16 @@ def max_output_tokens(litellm: ModuleType, model: str) -> int:
         info = litellm.get_model_info(model)
     except Exception:
         return FALLBACK_MAX_OUTPUT
+    return largest_output(info) or FALLBACK_MAX_OUTPUT
+
+
+def largest_output(info: object) -> int | None:
+    """The most tokens one reply may have, from litellm's model info (None: not known)."""
     for name in ("max_output_tokens", "max_tokens"):
         value = info.get(name) if isinstance(info, dict) else None
         if isinstance(value, int) and value > 0:
             return value
-    return FALLBACK_MAX_OUTPUT
+    return None
 
 
 def worst_case(

@@ -165,14 +165,14 @@ def classify(exc: Exception, litellm: ModuleType, call: ModelCall, phase: str) -
         return failure(call, message, kind, retry_after=retry_after(exc), status=status)
 
     detail = _detail(exc)
-    if _missing_credentials(detail):
+    if _mentions(detail, _MISSING_KEY_MARKERS):
         return fail(
             f"No API key for model {model} at {at}: set {key_env(model)} or the apiKeys "
             f"setting ({provider_of(model)!r} entry); a local server that needs no key "
             "still needs a placeholder value such as sk-none",
             MISSING_CONFIG,
         )
-    if "no connected db" in detail.lower():
+    if _mentions(detail, ("no connected db",)):
         return fail(
             f'The LiteLLM proxy at {at} did not accept the key for model {model} (400 "No '
             'connected db": a proxy without a database accepts only its master key): set '
@@ -235,7 +235,7 @@ def classify(exc: Exception, litellm: ModuleType, call: ModelCall, phase: str) -
             f"URL right? ({_detail(exc)})",
             CONNECTION,
         )
-    if _unsupported(detail) and (status is None or status >= 400):
+    if _mentions(detail, _UNSUPPORTED_MARKERS) and (status is None or status >= 400):
         return fail(
             f"The server at {at} does not support a parameter sent for model {model} "
             f"({status or 'error'}): {detail}. For structured output, set the "
@@ -278,14 +278,10 @@ _UNSUPPORTED_MARKERS = (
 )
 
 
-def _missing_credentials(detail: str) -> bool:
+def _mentions(detail: str, markers: tuple[str, ...]) -> bool:
+    """Whether the provider's words contain any of ``markers`` (lower case)."""
     lowered = detail.lower()
-    return any(marker in lowered for marker in _MISSING_KEY_MARKERS)
-
-
-def _unsupported(detail: str) -> bool:
-    lowered = detail.lower()
-    return any(marker in lowered for marker in _UNSUPPORTED_MARKERS)
+    return any(marker in lowered for marker in markers)
 
 
 def retry_after(exc: BaseException) -> float | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any, Final, Literal
 
+from samokoder.llm.budget import largest_output
 from samokoder.llm.calls import Completion, ModelCall
 
 MAX_CONTINUATIONS: Final = 2
@@ -42,9 +43,8 @@ def model_limits(litellm: ModuleType, model: str) -> ModelLimits:
         return ModelLimits()
     if not isinstance(info, dict):
         return ModelLimits()
-    largest = info.get("max_output_tokens") or info.get("max_tokens")
     return ModelLimits(
-        max_output=largest if isinstance(largest, int) and largest > 0 else None,
+        max_output=largest_output(info),
         prefill=info.get("supports_assistant_prefill") is True,
     )
 
