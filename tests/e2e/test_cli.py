@@ -160,14 +160,12 @@ def test_errors_map_to_exit_codes(
     assert fake_provider.requests == []
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
-def test_ctrl_c_cancels_the_run(
-    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
-) -> None:
-    fake_provider.script(Reply(text=f"```python\n{NEW_FUNCTION}```", first_token_delay=30))
-    original = (workspace / "app.py").read_text()
+def interrupted_cli(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path, *command: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the client and press Ctrl-C (SIGINT) once its run has called the model."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "samokoder.cli", "edit", "app.py", "--lines", "4-5", "-m", "x"],
+        [sys.executable, "-m", "samokoder.cli", *command],
         cwd=workspace,
         env=server_env(fake_provider, tmp_path),
         stdin=subprocess.DEVNULL,
@@ -184,6 +182,19 @@ def test_ctrl_c_cancels_the_run(
         out, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
+def test_ctrl_c_cancels_the_run(
+    workspace: Path, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    fake_provider.script(Reply(text=f"```python\n{NEW_FUNCTION}```", first_token_delay=30))
+    original = (workspace / "app.py").read_text()
+    proc = interrupted_cli(
+        workspace, fake_provider, tmp_path, "edit", "app.py", "--lines", "4-5", "-m", "x"
+    )
+    out, err = proc.stdout, proc.stderr
     assert proc.returncode == 4, err
     assert "Cancelling" in err
     assert "Cancelled" in out

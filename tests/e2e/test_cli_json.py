@@ -9,17 +9,14 @@ the real client and server; stdout must parse as exactly one JSON object with
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.harness import server_env
-from tests.e2e.test_cli import NEW_FUNCTION, cli, shadow_log
+from tests.e2e.test_cli import NEW_FUNCTION, cli, interrupted_cli, shadow_log
 from tests.fakes.fake_provider import FakeProvider, Reply
 
 pytestmark = pytest.mark.e2e
@@ -134,25 +131,7 @@ def test_cancelled_run(workspace: Path, fake_provider: FakeProvider, tmp_path: P
     fake_provider.script(Reply(text=f"```python\n{NEW_FUNCTION}```", first_token_delay=30))
     original = (workspace / "app.py").read_text()
     command = ["edit", "app.py", "--lines", "4-5", "-m", "x", "--json"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "samokoder.cli", *command],
-        cwd=workspace,
-        env=server_env(fake_provider, tmp_path),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not fake_provider.requests and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert fake_provider.requests, "the run never called the model"
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        proc.kill()
-    result = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    result = interrupted_cli(workspace, fake_provider, tmp_path, *command)
     cancelled = outcome(result, 4)
     assert set(cancelled) >= RUN_FIELDS
     assert (cancelled["command"], cancelled["status"]) == ("edit", "cancelled")
