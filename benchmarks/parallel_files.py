@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from samokoder.agents.project import Project
 from samokoder.agents.review import ProposalBook
-from samokoder.agents.runs import RunContext
+from samokoder.agents.runs import Run
 from samokoder.agents.schemas import FileStep, Task, TaskSteps
 from samokoder.agents.task_runner import _write_all
 from samokoder.llm.runtime import load_litellm
@@ -46,7 +46,7 @@ async def write_files(project: Project, base_url: str, parallel: int) -> float:
     )
     run_id = f"r-bench-{parallel}-{time.monotonic_ns()}"
     project.store.create_run(RunRow(run_id, "bench", "", "running", "", None, time.time(), None))
-    ctx = RunContext(run_id, "bench", project, settings, QuietHost(), ProposalBook(), "off")
+    ctx = Run(run_id, "bench", project, settings, QuietHost(), ProposalBook(), "off")
     steps = TaskSteps(
         files=[FileStep(path=f"pkg/mod{i}.py", action="create") for i in range(FILES)]
     )

@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -78,7 +77,7 @@ def team(tasks: list[dict[str, Any]]) -> Any:
         if role == "spec writer":
             features = [f"feature {i}: manage inventory records of kind {i}" for i in range(12)]
             return reply({"summary": "An inventory service.", "features": features})
-        if role == "architect":
+        if role in ("architect", "architect and tech lead"):
             files = [
                 {
                     "path": p,
@@ -87,29 +86,20 @@ def team(tasks: list[dict[str, Any]]) -> Any:
                 }
                 for i, p in enumerate(paths())
             ]
-            return reply(
-                {
-                    "stack": "Python 3.11 standard library",
-                    "files": files,
-                    "run_command": "python -m inventory",
-                    "test_command": "python -m pytest",
-                }
-            )
+            architecture = {
+                "stack": "Python 3.11 standard library",
+                "files": files,
+                "run_command": "python -m inventory",
+                "test_command": "python -m pytest",
+            }
+            if role == "architect":
+                return reply(architecture)
+            return reply({"architecture": architecture, "tasks": tasks})
         if role == "tech lead":
             return reply({"tasks": tasks})
         if role == "developer":
             task = next(t for t in tasks if f"Task: {t['title']}" in text)
-            action = "modify" if task["title"].startswith("Tidy") else "create"
-            steps = [
-                {
-                    "path": p,
-                    "action": action,
-                    "instructions": f"Write {p} with the helpers the design lists for it; keep "
-                    "each helper pure and document it in one line.",
-                }
-                for p in task["files"]
-            ]
-            return reply({"files": steps, "commands": []})
+            return reply({"files": task["steps"], "commands": []})
         if role == "code writer":
             found = re.search(r"^File: (\S+)", text, re.M)
             assert found is not None, text
@@ -130,6 +120,19 @@ def team(tasks: list[dict[str, Any]]) -> Any:
     return respond
 
 
+def steps(files: list[str], action: str) -> list[dict[str, str]]:
+    """A task's file steps, as the tech lead (today) or the developer (before) gives them."""
+    return [
+        {
+            "path": p,
+            "action": action,
+            "instructions": f"Write {p} with the helpers the design lists for it; keep "
+            "each helper pure and document it in one line.",
+        }
+        for p in files
+    ]
+
+
 def generate_tasks() -> list[dict[str, Any]]:
     per = FILES // TASKS
     return [
@@ -138,6 +141,7 @@ def generate_tasks() -> list[dict[str, Any]]:
             "description": f"Write parts {n * per} to {n * per + per - 1}.",
             "acceptance_criteria": ["the helpers import"],
             "files": paths()[n * per : n * per + per],
+            "steps": steps(paths()[n * per : n * per + per], "create"),
         }
         for n in range(TASKS)
     ]
@@ -150,6 +154,7 @@ def implement_tasks() -> list[dict[str, Any]]:
             "description": "Say in each docstring that it is tidied.",
             "acceptance_criteria": ["docstrings say tidied"],
             "files": paths()[n * 3 : n * 3 + 3],
+            "steps": steps(paths()[n * 3 : n * 3 + 3], "modify"),
         }
         for n in range(2)
     ]
@@ -257,18 +262,10 @@ async def measure() -> dict[str, Any]:
 
 
 def run_tree(tree: Path) -> dict[str, Any]:
+    from benchmarks._baseline import measure_in  # the parent only: a baseline tree lacks it
+
     env = {**os.environ, "PROMPT_CACHE_TREE": str(tree), "PYTHONPATH": str(tree)}
-    out = subprocess.run(
-        [sys.executable, __file__, "--measure"],
-        env=env,
-        cwd=tree,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode:
-        raise SystemExit(f"measuring {tree} failed:\n{out.stderr[-3000:]}")
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    return measure_in(__file__, env, tree)
 
 
 def main() -> None:
@@ -276,31 +273,10 @@ def main() -> None:
         print(json.dumps(asyncio.run(measure())))
         return
     given = sys.argv[sys.argv.index("--baseline") + 1] if "--baseline" in sys.argv else None
-    with tempfile.TemporaryDirectory() as tmp:
-        old_tree = Path(given) if given else Path(tmp) / "head"
-        if not given:
-            subprocess.run(
-                [
-                    "git",
-                    "-C",
-                    str(HERE),
-                    "worktree",
-                    "add",
-                    "--detach",
-                    "-q",
-                    str(old_tree),
-                    BASELINE,
-                ],
-                check=True,
-            )
-        try:
-            old = run_tree(old_tree)
-        finally:
-            if not given:
-                subprocess.run(
-                    ["git", "-C", str(HERE), "worktree", "remove", "--force", str(old_tree)],
-                    check=False,
-                )
+    from benchmarks._baseline import checkout
+
+    with checkout(HERE, BASELINE, given) as old_tree:
+        old = run_tree(old_tree)
     new = run_tree(HERE)
     print(
         f"Prompt-cache share and cost at {MODEL} prices ({CHARS_PER_TOKEN} chars a token; "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from samokoder.agents.llm_gateway import chat
 from samokoder.agents.roles import code_monkey, explainer
-from samokoder.agents.runs import RunContext, RunOutcome
+from samokoder.agents.runs import Run, RunOutcome
 from samokoder.agents.schemas import FileStep, Task, TaskSteps
 from samokoder.agents.task_runner import ProjectFolder, emptied_note, write_changes
 from samokoder.agents.troubleshoot import check_task, project_path, propose_fix
@@ -99,7 +99,7 @@ def diagnostics_report(request: CodeRequest, diagnostics: tuple[DiagnosticNote, 
 
 
 async def run_fix_diagnostics(
-    ctx: RunContext, request: CodeRequest, diagnostics: tuple[DiagnosticNote, ...]
+    ctx: Run, request: CodeRequest, diagnostics: tuple[DiagnosticNote, ...]
 ) -> RunOutcome:
     where = ProjectFolder(ctx, "")
     report = diagnostics_report(request, diagnostics)
@@ -127,7 +127,7 @@ async def run_fix_diagnostics(
     return RunOutcome("rejected", f"Stopped after {MAX_ATTEMPTS} rejected fixes.")
 
 
-async def run_write_tests(ctx: RunContext, request: CodeRequest, plan: TestPlan) -> RunOutcome:
+async def run_write_tests(ctx: Run, request: CodeRequest, plan: TestPlan) -> RunOutcome:
     where = ProjectFolder(ctx, plan.cwd)
     path = project_path(where, plan.path)
     current = await where.read(path)
@@ -176,7 +176,7 @@ async def run_write_tests(ctx: RunContext, request: CodeRequest, plan: TestPlan)
     return RunOutcome("rejected", f"Stopped after {MAX_ATTEMPTS} rejected attempts.")
 
 
-async def run_explain(ctx: RunContext, request: CodeRequest) -> RunOutcome:
+async def run_explain(ctx: Run, request: CodeRequest) -> RunOutcome:
     ctx.progress(f"Explaining {request.where()}")
     messages = explainer.messages(request.rel, request.text, request.start, request.end)
     reply = await chat(ctx, explainer.AGENT, messages)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from samokoder.agents.runs import RunContext
+from samokoder.agents.runs import Run
 from samokoder.errors import SamokoderError
 from samokoder.secrets import redact, scrubbed_env, secret_values
 from samokoder.store.command_runs import CommandRunRow
@@ -84,13 +84,11 @@ def child_env(environ: Mapping[str, str], secrets: Sequence[str] = ()) -> dict[s
     }
 
 
-def _secrets(ctx: RunContext) -> list[str]:
+def _secrets(ctx: Run) -> list[str]:
     return [*ctx.settings.api_keys.values(), *secret_values(os.environ)]
 
 
-async def run_commands(
-    ctx: RunContext, commands: Sequence[str], folder: str
-) -> list[CommandOutcome]:
+async def run_commands(ctx: Run, commands: Sequence[str], folder: str) -> list[CommandOutcome]:
     """Run `commands` in `folder` in order; stop at the first that fails."""
     outcomes: list[CommandOutcome] = []
     for command in commands:
@@ -101,7 +99,7 @@ async def run_commands(
     return outcomes
 
 
-async def run_command(ctx: RunContext, command: str, folder: str) -> CommandOutcome:
+async def run_command(ctx: Run, command: str, folder: str) -> CommandOutcome:
     """One command: checked, consented to, run, logged and recorded."""
     try:
         argv = parse_command(command)
@@ -151,7 +149,7 @@ async def run_command(ctx: RunContext, command: str, folder: str) -> CommandOutc
     return await _record(ctx, outcome, settings.sandbox)
 
 
-async def _execute(ctx: RunContext, argv: list[str], cwd: Path) -> ProcessResult:
+async def _execute(ctx: Run, argv: list[str], cwd: Path) -> ProcessResult:
     settings = ctx.settings
     env = {**child_env(os.environ, list(ctx.settings.api_keys.values())), **RUN_ENV}
     limits = ProcessLimits(timeout=settings.command_timeout)
@@ -164,7 +162,7 @@ async def _execute(ctx: RunContext, argv: list[str], cwd: Path) -> ProcessResult
     return await run_process(argv, cwd, env, limits)
 
 
-async def _consent(ctx: RunContext, argv: list[str], cwd_rel: str) -> bool:
+async def _consent(ctx: Run, argv: list[str], cwd_rel: str) -> bool:
     settings = ctx.settings
     if ctx.commands_allowed:
         return True
@@ -193,7 +191,7 @@ def _not_run(
     return CommandOutcome(command, tuple(argv), cwd, status, None, "", 0, 0.0, message)
 
 
-async def _record(ctx: RunContext, outcome: CommandOutcome, sandboxed: bool) -> CommandOutcome:
+async def _record(ctx: Run, outcome: CommandOutcome, sandboxed: bool) -> CommandOutcome:
     row = CommandRunRow(
         run_id=ctx.run_id,
         command=outcome.command,

@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 
 from samokoder.agents.llm_gateway import chat, model_call
 from samokoder.agents.reply_checks import ReplyProblem, check_reply, feedback, gave_up, reasons
-from samokoder.agents.runs import RunContext, RunOutcome
+from samokoder.agents.runs import Run, RunOutcome
 from samokoder.agents.selection_reply import CodeReply, extract_block, fit_replacement
 from samokoder.llm.client import Completion
 from samokoder.workspace.changeset import ChangeSet, FileChange
@@ -81,7 +81,7 @@ def build_messages(request: SelectionRequest, instruction: str) -> list[dict[str
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
-async def run_edit_selection(ctx: RunContext, request: SelectionRequest) -> RunOutcome:
+async def run_edit_selection(ctx: Run, request: SelectionRequest) -> RunOutcome:
     instruction = request.instruction
     if not instruction:
         instruction = await ctx.host.ask(ASK_INSTRUCTION, [], True)
@@ -161,7 +161,7 @@ def _deleted_lines(request: SelectionRequest) -> str:
     return f"line {first}" if first == last else f"lines {first}-{last}"
 
 
-async def _stream(ctx: RunContext, messages: list[dict[str, str]], rel: str) -> Completion:
+async def _stream(ctx: Run, messages: list[dict[str, str]], rel: str) -> Completion:
     received = 0
     last = 0.0
 

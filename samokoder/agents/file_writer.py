@@ -24,7 +24,7 @@ from samokoder.agents.reply_checks import (
     reasons,
 )
 from samokoder.agents.roles import code_monkey
-from samokoder.agents.runs import RunContext
+from samokoder.agents.runs import Run
 from samokoder.agents.schemas import FileStep, Task
 from samokoder.agents.selection_reply import extract_block
 
@@ -52,7 +52,7 @@ class WrittenFile:
 
 
 async def write_file(
-    ctx: RunContext,
+    ctx: Run,
     task: Task,
     step: FileStep,
     design: str,
@@ -108,7 +108,7 @@ async def write_file(
     )
 
 
-def _outside(ctx: RunContext, path: str, block: EditBlock) -> str:
+def _outside(ctx: Run, path: str, block: EditBlock) -> str:
     """Tell the user a block for another file was ignored; the sentence for the model."""
     ctx.note(f"{path}: a block for {block.path}, which is not part of that step, was ignored.")
     return (
@@ -118,7 +118,7 @@ def _outside(ctx: RunContext, path: str, block: EditBlock) -> str:
 
 
 async def _whole(
-    ctx: RunContext,
+    ctx: Run,
     task: Task,
     step: FileStep,
     design: str,

@@ -49,12 +49,13 @@ class Host(Protocol):
         """The open buffer for `uri`, or None when the editor does not have it open."""
         ...
 
-    async def run_started(self, run_id: str, title: str) -> None:
-        """A run begins: show cancellable progress titled `title`."""
+    async def run_started(self, run_id: str, title: str) -> str | None:
+        """A run begins: show cancellable progress titled `title`; the progress token
+        (the run keeps it), or None when the client shows no progress."""
         ...
 
-    def progress(self, run_id: str, message: str, percentage: int | None = None) -> None:
-        """Report what the run is doing now."""
+    def progress(self, token: str | None, message: str, percentage: int | None = None) -> None:
+        """Report what the run holding progress `token` is doing now."""
         ...
 
     async def ask(self, question: str, choices: list[str], free_text: bool) -> str | None:
@@ -69,8 +70,8 @@ class Host(Protocol):
         """Apply edits to editor buffers with one versioned workspace edit."""
         ...
 
-    async def run_finished(self, payload: dict[str, Any]) -> None:
-        """The run is over: end its progress and send `samokoder/runFinished`."""
+    async def run_finished(self, payload: dict[str, Any], token: str | None) -> None:
+        """The run is over: end its progress `token` and send `samokoder/runFinished`."""
         ...
 
     def log(self, message: str, *, error: bool = False) -> None:

@@ -11,19 +11,16 @@ served it, and the run's cost is the sum of what providers charged.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
 from pydantic import BaseModel
 
-from samokoder.agents.runs import RunContext
+from samokoder.agents.runs import Run
 from samokoder.errors import LLMError, NoModelConfiguredError
 from samokoder.llm import failures, structured
-from samokoder.llm.budget import RunBudget
 from samokoder.llm.cache import default_cache, should_cache
 from samokoder.llm.client import Completion, ModelCall
 from samokoder.llm.models import (
@@ -45,7 +42,6 @@ _MB = 1024 * 1024
 
 T = TypeVar("T", bound=BaseModel)
 
-_budgets: dict[str, RunBudget] = {}
 # (model, api base) -> the structured-output mode its server was found to take, so the
 # "unsupported" answer is met once per server process, not once per call.
 _modes: dict[tuple[str, str | None], structured.Mode] = {}
@@ -60,21 +56,25 @@ async def ensure_model(settings: Settings, agent: str) -> ResolvedModel:
     return await resolve_model(settings, agent)
 
 
-def model_call(ctx: RunContext, agent: str) -> ModelCall:
+def model_call(ctx: Run, agent: str) -> ModelCall:
     """The agent's main model (no network; an Ollama found by ensure_model counts)."""
-    resolved = resolve_now(ctx.settings, agent)
+    resolved = ctx.models.get(agent) or resolve_now(ctx.settings, agent)
     if resolved is None:
         raise NoModelConfiguredError(NO_MODEL)
+    ctx.models[agent] = resolved
     return call_chain(ctx.settings, resolved)[0]
 
 
-async def model_calls(ctx: RunContext, agent: str) -> list[ModelCall]:
-    """The agent's main model followed by the fallback models."""
-    return call_chain(ctx.settings, await resolve_model(ctx.settings, agent))
+async def model_calls(ctx: Run, agent: str) -> list[ModelCall]:
+    """The agent's main model followed by the fallback models; resolved once per run."""
+    resolved = ctx.models.get(agent)
+    if resolved is None:
+        resolved = ctx.models[agent] = await resolve_model(ctx.settings, agent)
+    return call_chain(ctx.settings, resolved)
 
 
 async def chat(
-    ctx: RunContext,
+    ctx: Run,
     agent: str,
     messages: list[dict[str, str]],
     on_delta: Callable[[str], None] | None = None,
@@ -96,16 +96,18 @@ async def chat(
     options = ChatOptions(
         cache=default_cache() if cached else None,
         cache_max_bytes=int(settings.cache_max_mb * _MB),
-        budget=await _budget_for(ctx),
+        budget=ctx.budget,
         record=record,
     )
-    return await resilient_chat(
-        calls, messages, on_delta, response_format=response_format, options=options
-    )
+    assert ctx.model_gate is not None  # set by Run
+    async with ctx.model_gate:
+        return await resilient_chat(
+            calls, messages, on_delta, response_format=response_format, options=options
+        )
 
 
 async def chat_structured(
-    ctx: RunContext,
+    ctx: Run,
     agent: str,
     messages: list[dict[str, str]],
     schema: type[T],
@@ -170,23 +172,7 @@ async def _forget(completion: Completion) -> None:
         await asyncio.to_thread(default_cache().discard, completion.cache_key)
 
 
-async def _budget_for(ctx: RunContext) -> RunBudget | None:
-    limit = ctx.settings.budget_usd
-    if limit is None:
-        return None
-    budget = _budgets.get(ctx.run_id)
-    if budget is not None:
-        return budget
-    usage = await asyncio.to_thread(ctx.project.store.usage, ctx.run_id)
-    total = usage.get("total")
-    spent = total.get("costUsd", 0.0) if isinstance(total, dict) else 0.0
-    budget = _budgets.setdefault(ctx.run_id, RunBudget(limit, float(spent)))
-    with contextlib.suppress(TypeError):  # forgotten with the run
-        weakref.finalize(ctx, _budgets.pop, ctx.run_id, None)
-    return budget
-
-
-async def _ledger(ctx: RunContext, agent: str, attempt: AttemptRecord) -> None:
+async def _ledger(ctx: Run, agent: str, attempt: AttemptRecord) -> None:
     done = attempt.completion
     row = LLMRequestRow(
         run_id=ctx.run_id,
@@ -205,6 +191,7 @@ async def _ledger(ctx: RunContext, agent: str, attempt: AttemptRecord) -> None:
         cache_write_tokens=done.cache_write_tokens if done is not None else 0,
         saved_usd=done.saved_usd if done is not None else 0.0,
     )
+    ctx.spent_usd += row.cost_usd
     try:
         await asyncio.to_thread(ctx.project.store.add_llm_request, row)
     except Exception:  # the ledger must not turn a good reply into a failed run

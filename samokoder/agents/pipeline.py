@@ -1,30 +1,38 @@
 """`generate` and `implement`: the roles in order, each task a reviewed, committed step.
 
-generate: spec writer (one round of questions at most) → architect → tech lead →
-tasks → technical writer. implement: tech lead on the existing code → tasks.
-Progress names the role and the task; every bound reached says what was kept.
+generate: spec writer (one round of questions at most) → architect and tech lead
+(one call: layout and plan) → tasks → technical writer. implement: tech lead on the
+existing code → tasks. The plan gives each task its file steps, so a task goes
+straight to the code writers: four sequential model calls before a generate run's
+first proposal, three for implement. While the user reviews a task, the next one is
+drafted against the proposed files (`lookahead`). Progress names the role and the
+task; every bound reached says what was kept.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from samokoder.agents import roles
-from samokoder.agents.llm_gateway import chat, chat_structured
-from samokoder.agents.reply_checks import check_reply, reasons
-from samokoder.agents.roles import architect, spec_writer, tech_lead, tech_writer
+from samokoder.agents import readme_step, roles
+from samokoder.agents.llm_gateway import chat_structured
+from samokoder.agents.lookahead import Lookahead
+from samokoder.agents.roles import architect, spec_writer, tech_lead
 from samokoder.agents.run_record import RunRecord
-from samokoder.agents.runs import RunContext, RunOutcome
-from samokoder.agents.schemas import Architecture, Plan, Specification
-from samokoder.agents.selection_reply import extract_block
-from samokoder.agents.task_runner import ProjectFolder, TaskOutcome, run_task
+from samokoder.agents.runs import Run, RunOutcome
+from samokoder.agents.schemas import Blueprint, Plan, Specification
+from samokoder.agents.task_runner import (
+    MAP_TOKENS,
+    ProjectFolder,
+    TaskOutcome,
+    run_task,
+    workspace_map,
+)
 from samokoder.agents.troubleshoot import check_task
-from samokoder.workspace.changeset import ChangeSet, FileChange
-from samokoder.workspace.repo_map import relevant_files, render_map, scan_workspace
-
-MAP_TOKENS = 3_000
+from samokoder.workspace.repo_map import relevant_files, render_map
 
 
 @dataclass(frozen=True)
@@ -40,14 +48,8 @@ class ImplementRequest:
     files: tuple[str, ...]  # workspace-relative files the user pointed at
 
 
-async def workspace_map(ctx: RunContext, focus: list[str] | None = None) -> str:
-    project = ctx.project
-    repo = await asyncio.to_thread(scan_workspace, project.workspace, project.ignore)
-    return render_map(repo, budget_tokens=MAP_TOKENS, focus=focus or [])
-
-
 async def run_generate(
-    ctx: RunContext, request: GenerateRequest, saved: dict[str, str] | None = None
+    ctx: Run, request: GenerateRequest, saved: dict[str, str] | None = None
 ) -> RunOutcome:
     where = ProjectFolder(ctx, request.folder)
     record = RunRecord(ctx, saved)
@@ -68,49 +70,85 @@ async def run_generate(
 
     spec_text = await record.stage("spec", specify)
     repo_text = await workspace_map(ctx)
+    if "design" in record.saved:  # resumed: the design (and maybe the plan) was settled
+        design = record.saved["design"]
+        plan = await _plan(ctx, record, spec_text, design, repo_text)
+    else:
+        design, plan = await _blueprint(ctx, record, spec_text, repo_text)
+    ahead = Lookahead(ctx, where, design)
+    writing = "readme" not in record.saved
 
-    async def design_it() -> str:
-        ctx.progress("Designing")
-        arch, _ = await chat_structured(
-            ctx, architect.AGENT, architect.messages(spec_text, repo_text), Architecture
-        )
-        return architect.render(arch)
+    def readme_ahead(proposed: dict[str, str | None], files: list[str]) -> None:
+        async def make(shadow: Run, folder: ProjectFolder, _heard: object) -> object:
+            return await readme_step.draft_readme(shadow, folder, spec_text, design, files)
 
-    design = await record.stage("design", design_it)
-    plan = await _plan(ctx, record, spec_text, design, repo_text)
-    outcomes = await _run_tasks(ctx, record, where, plan, design)
-    if outcomes and outcomes[-1].status == "rejected":
-        return _finish(outcomes, plan, record)
-    docs: list[str] = []
-    if "readme" not in record.saved:
-        ctx.step_mark = ("readme", "done")
-        try:
-            docs = await _write_readme(ctx, where, spec_text, design, outcomes)
-        finally:
-            ctx.step_mark = None
-        await record.put("readme", "done")
+        if writing:
+            ahead.start_with(0, proposed, make)
+
+    try:
+        outcomes = await _run_tasks(ctx, record, where, plan, design, ahead, readme_ahead)
+        if outcomes and outcomes[-1].status == "rejected":
+            return _finish(outcomes, plan, record)
+        docs: list[str] = []
+        if writing:
+            docs = await _readme(ctx, where, ahead, spec_text, design, _built(outcomes))
+            await record.put("readme", "done")
+    finally:
+        await ahead.close()
     return _finish(outcomes, plan, record, docs)
 
 
+async def _readme(
+    ctx: Run, where: ProjectFolder, ahead: Lookahead, spec_text: str, design: str, files: list[str]
+) -> list[str]:
+    """The README step: the draft made during the last review if it still fits."""
+
+    async def still_fits(made: object) -> bool:
+        return isinstance(made, readme_step.ReadmeDraft) and await readme_step.fits(
+            made, where, files
+        )
+
+    made = await ahead.take_with(0, still_fits)
+    draft = made if isinstance(made, readme_step.ReadmeDraft) else None
+    if draft is None:
+        draft = await readme_step.draft_readme(ctx, where, spec_text, design, files)
+    ctx.step_mark = ("readme", "done")
+    try:
+        return await readme_step.propose_readme(ctx, draft)
+    finally:
+        ctx.step_mark = None
+
+
+def _built(outcomes: list[TaskOutcome]) -> list[str]:
+    """The files the accepted tasks wrote (workspace-relative, sorted)."""
+    return sorted({f for o in outcomes if o.status == "accepted" for f in o.files})
+
+
 async def run_implement(
-    ctx: RunContext, request: ImplementRequest, saved: dict[str, str] | None = None
+    ctx: Run, request: ImplementRequest, saved: dict[str, str] | None = None
 ) -> RunOutcome:
     where = ProjectFolder(ctx, "")
     record = RunRecord(ctx, saved)
     await record.start(json.dumps({"kind": "implement", **asdict(request)}))
-    project = ctx.project
-    repo = await asyncio.to_thread(scan_workspace, project.workspace, project.ignore)
-    focus = list(request.files) or relevant_files(repo, request.description)
-    repo_text = render_map(repo, budget_tokens=MAP_TOKENS, focus=focus)
+    repo = await ctx.project.current_map()
+    focus = list(request.files) or await asyncio.to_thread(
+        relevant_files, repo, request.description
+    )
+    repo_text = await asyncio.to_thread(render_map, repo, budget_tokens=MAP_TOKENS, focus=focus)
     design = "Work in the existing codebase; keep its style, layout and dependencies."
     if focus:
         design += "\nFiles most relevant to the request: " + ", ".join(focus)
     design = roles.with_map(design, repo_text)  # shared by every call: cached (issue 13)
     plan = await _plan(ctx, record, request.description, design, repo_text)
-    return _finish(await _run_tasks(ctx, record, where, plan, design), plan, record)
+    ahead = Lookahead(ctx, where, design)
+    try:
+        outcomes = await _run_tasks(ctx, record, where, plan, design, ahead)
+    finally:
+        await ahead.close()
+    return _finish(outcomes, plan, record)
 
 
-async def _specify(ctx: RunContext, description: str) -> Specification:
+async def _specify(ctx: Run, description: str) -> Specification:
     spec, _ = await chat_structured(
         ctx, spec_writer.AGENT, spec_writer.messages(description), Specification
     )
@@ -127,7 +165,27 @@ async def _specify(ctx: RunContext, description: str) -> Specification:
     return spec
 
 
-async def _plan(ctx: RunContext, record: RunRecord, goal: str, design: str, repo_text: str) -> Plan:
+async def _blueprint(
+    ctx: Run, record: RunRecord, spec_text: str, repo_text: str
+) -> tuple[str, Plan]:
+    """The design and the plan from one call, each saved as its own stage."""
+    ctx.progress("Designing and planning")
+    blueprint, _ = await chat_structured(
+        ctx, architect.AGENT, architect.blueprint_messages(spec_text, repo_text), Blueprint
+    )
+    design = architect.render(blueprint.architecture)
+    plan = Plan(tasks=blueprint.tasks)
+    await record.put("design", design)
+    await record.put("plan", plan.model_dump_json())
+    _planned(ctx, plan)
+    return design, plan
+
+
+def _planned(ctx: Run, plan: Plan) -> None:
+    ctx.progress(f"Planning: {len(plan.tasks)} task{'s' if len(plan.tasks) != 1 else ''}")
+
+
+async def _plan(ctx: Run, record: RunRecord, goal: str, design: str, repo_text: str) -> Plan:
     async def make() -> str:
         ctx.progress("Planning")
         plan, _ = await chat_structured(
@@ -136,22 +194,52 @@ async def _plan(ctx: RunContext, record: RunRecord, goal: str, design: str, repo
         return plan.model_dump_json()
 
     plan = Plan.model_validate_json(await record.stage("plan", make))
-    ctx.progress(f"Planning: {len(plan.tasks)} task{'s' if len(plan.tasks) != 1 else ''}")
+    _planned(ctx, plan)
     return plan
 
 
 async def _run_tasks(
-    ctx: RunContext, record: RunRecord, where: ProjectFolder, plan: Plan, design: str
+    ctx: Run,
+    record: RunRecord,
+    where: ProjectFolder,
+    plan: Plan,
+    design: str,
+    ahead: Lookahead,
+    last: Callable[[dict[str, str | None], list[str]], None] | None = None,
 ) -> list[TaskOutcome]:
+    """The plan's tasks in order; each next one drafted while this one is reviewed, and
+    `last` told the last task's proposed files (with all files built by then)."""
     outcomes: list[TaskOutcome] = []
     total = len(plan.tasks)
-    for index, task in enumerate(plan.tasks, start=1):
-        if record.task_done(index):
-            continue
+    todo = [i for i in range(1, total + 1) if not record.task_done(i)]
+
+    def prepare(proposed: dict[str, str | None], nxt: int | None) -> None:
+        if nxt is None:
+            if last is not None:
+                last(proposed, sorted(set(_built(outcomes)) | set(proposed)))
+            return
+        later = todo[todo.index(nxt) + 1] if todo.index(nxt) + 1 < len(todo) else None
+        then = functools.partial(prepare, nxt=later)
+        ahead.start(nxt, plan.tasks[nxt - 1], f"Task {nxt}/{total}", proposed, then)
+
+    for position, index in enumerate(todo):
+        task = plan.tasks[index - 1]
+        label = f"Task {index}/{total}"
+        draft = await ahead.take(index)
         repo_text = await workspace_map(ctx, list(task.files))
+        following = todo[position + 1] if position + 1 < len(todo) else None
         ctx.step_mark = record.task_mark(index)  # recorded with the step that accepts it
         try:
-            outcome = await run_task(ctx, where, task, f"Task {index}/{total}", design, repo_text)
+            outcome = await run_task(
+                ctx,
+                where,
+                task,
+                label,
+                design,
+                repo_text,
+                draft=draft,
+                ahead=functools.partial(prepare, nxt=following),
+            )
         finally:
             ctx.step_mark = None
         outcomes.append(outcome)
@@ -160,52 +248,9 @@ async def _run_tasks(
         if outcome.status == "accepted":
             await record.mark_task(index)
             outcome.message = await check_task(
-                ctx, where, task, f"Task {index}/{total}", design, outcome.commands, outcome.files
+                ctx, where, task, label, design, outcome.commands, outcome.files
             )
     return outcomes
-
-
-async def _write_readme(
-    ctx: RunContext,
-    where: ProjectFolder,
-    spec_text: str,
-    design: str,
-    outcomes: list[TaskOutcome],
-) -> list[str]:
-    """The README step (not a task: the summary counts it apart); the files it applied."""
-    files = sorted({f for o in outcomes for f in o.files})
-    if not files:
-        return []
-    ctx.progress("Writing the README")
-    rel = where.to_workspace(tech_writer.README)
-    current = await where.read(tech_writer.README)
-    reply = await chat(
-        ctx, tech_writer.AGENT, tech_writer.messages(spec_text, design, files, current)
-    )
-    block = extract_block(reply.text)
-    problems = check_reply(block, current)
-    if problems:  # one attempt, as before, but never silently
-        ctx.note(f"{tech_writer.README}: the technical writer's reply {reasons(problems)}.")
-        return []
-    content = block.code
-    if not content.strip() or content == current:
-        return []
-    if not content.endswith("\n"):
-        content += "\n"
-    change = (
-        FileChange(path=rel, kind="create", content=content)
-        if current is None
-        else FileChange(path=rel, kind="modify", content=content)
-    )
-    change_set = ChangeSet(title="Documentation: README.md", files=[change])
-    decision = await ctx.propose(
-        change_set,
-        {rel: current},
-        agent=tech_writer.AGENT,
-        model=reply.model,
-        tokens=reply.prompt_tokens + reply.completion_tokens,
-    )
-    return list(decision.applied) if decision.verdict == "accepted" else []
 
 
 def _finish(

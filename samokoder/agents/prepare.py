@@ -47,7 +47,6 @@ from samokoder.agents.roles import code_monkey, explainer, troubleshooter
 from samokoder.agents.steps import current_state
 from samokoder.errors import InvalidArgumentError, NotFoundError
 from samokoder.workspace.project_tests import plan_tests
-from samokoder.workspace.repo_map import scan_workspace
 
 if TYPE_CHECKING:
     from samokoder.agents.host import Host
@@ -101,7 +100,7 @@ async def launch(
     Same resolution as the run (settings, a provider key alone, a local Ollama), so a
     command never refuses what its run would have accepted.
     """
-    await ensure_model(settings, request.agent)
+    resolved = await ensure_model(settings, request.agent)
     return await runs.start(
         kind=request.kind,
         title=request.title,
@@ -111,6 +110,7 @@ async def launch(
         host=host,
         review_mode=review_mode,
         body=request.body,
+        models={request.agent: resolved},  # the run does not resolve it again
     )
 
 
@@ -196,8 +196,8 @@ async def prepare_fix_diagnostics(session: Session, args: FixDiagnosticsArgs) ->
 
 async def prepare_write_tests(session: Session, args: FileArgs) -> RunRequest:
     project, request = await _code_request(session, args.uri, args.range)
-    repo = await asyncio.to_thread(scan_workspace, project.workspace, project.ignore)
-    plan = plan_tests(request.rel, [e.path for e in repo.entries])
+    repo = await project.current_map()
+    plan = await asyncio.to_thread(plan_tests, request.rel, [e.path for e in repo.entries])
     project.workspace.relative(plan.path)  # confined, or a clear error now
     return RunRequest(
         kind="writeTests",

@@ -1,25 +1,25 @@
 """One workspace folder's durable parts: confinement, store and checkpoints.
 
 Opened lazily on first use (in a worker thread: it imports Git and SQLite code
-and touches the disk), never on the server's startup path.
+and touches the disk), never on the server's startup path. Opening settles nothing:
+the server runs `recovery.recover(project)` as the next step (see there).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from samokoder.agents.recovery import RecoveredStep, recover_steps
 from samokoder.store.db import STATE_DIR, Store
 from samokoder.workspace.checkpoints import CheckpointRepo
 from samokoder.workspace.confinement import IgnoreMatcher, Workspace
-
-log = logging.getLogger(__name__)
+from samokoder.workspace.file_watch import FolderWatch
+from samokoder.workspace.repo_map import RepoMap, refresh_workspace, scan_workspace
 
 
 @dataclass
@@ -34,12 +34,11 @@ class Project:
     """Held by the running run: one run at a time per folder, the rest queue."""
     step_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Serialises applying, undoing and redoing steps."""
-    interrupted_runs: list[str] = field(default_factory=list)
-    """Runs an earlier server left going, marked interrupted when the folder was opened."""
-    recovered: list[RecoveredStep] = field(default_factory=list)
-    """Steps an earlier server left half-done, settled when the folder was opened."""
     owner_lock: int | None = None
-    """File descriptor holding `.samokoder/owner.lock` (None: another live server has it)."""
+    """File descriptor holding `.samokoder/owner.lock` (None: another live server has it,
+    so this one must not settle the folder's interrupted runs and steps)."""
+    watch: FolderWatch | None = None
+    """Started by the first `current_map`: later maps look only at what changed."""
 
     @property
     def root(self) -> Path:
@@ -56,21 +55,30 @@ class Project:
         )
         project = cls(workspace, store, checkpoints, IgnoreMatcher(workspace.root))
         project.owner_lock = owner
-        if owner is None:  # its runs are alive and its steps may be under way: hands off
-            log.info("another Samokoder server has %s open; not recovering", workspace.root)
-            return project
-        project.interrupted_runs = store.mark_interrupted()
-        if project.interrupted_runs:
-            log.info(
-                "runs interrupted by an earlier server: %s", ", ".join(project.interrupted_runs)
-            )
-        project.recovered = recover_steps(project)
         return project
+
+    async def current_map(self) -> RepoMap:
+        """The workspace map now: a full scan the first time (and when the folder watcher
+        cannot be trusted), else only the files changed since (milliseconds)."""
+        if self.watch is None:
+            self.watch = FolderWatch(self.root)
+            self.watch.start()
+        changed = self.watch.take()
+        if changed is None:
+            return await asyncio.to_thread(scan_workspace, self.workspace, self.ignore)
+        return await asyncio.to_thread(refresh_workspace, self.workspace, self.ignore, changed)
+
+    def files_changed(self, rels: Iterable[str]) -> None:
+        """Files a step of ours wrote: the next map looks at them before their events come."""
+        if self.watch is not None:
+            self.watch.touch(rels)
 
     def is_secret(self, rel: str) -> bool:
         return self.workspace.is_secret(rel, self.ignore)
 
     def close(self) -> None:
+        if self.watch is not None:
+            self.watch.stop()
         self.store.close()
         if self.owner_lock is not None and self.owner_lock >= 0:
             with contextlib.suppress(OSError):

@@ -1,4 +1,9 @@
-"""Settling steps a dead server left half-done, when their folder is opened again.
+"""Settling what a dead server left half-done, as the step after opening its folder.
+
+`Project.open` only opens (store, checkpoints, the owner lock); the server then runs
+`recover(project)` before the folder serves anything, and reports what it settled.
+Kept out of `open` so opening stays cheap and side-effect free for every other caller
+(tests, benchmarks, a second server), and the one caller that settles says so.
 
 Each step stores a write-ahead record before it changes a file (see `step_record.py`).
 A record still present at open time is settled by what the disk and the
@@ -26,6 +31,7 @@ from pathlib import Path
 from typing import Literal
 
 from samokoder.agents.disk_writes import put_file
+from samokoder.agents.project import Project
 from samokoder.agents.step_record import commit_and_record
 from samokoder.agents.step_types import StepFolder
 from samokoder.errors import SamokoderError
@@ -48,6 +54,31 @@ class RecoveredStep:
     outcome: Outcome
     files: tuple[str, ...]
     message: str
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What `recover` settled when a folder was opened."""
+
+    interrupted_runs: list[str]
+    """Runs an earlier server left going, now marked interrupted."""
+    steps: list[RecoveredStep]
+    """Steps an earlier server left half-done, now settled; each `message` is for the user."""
+
+
+def recover(project: Project) -> Recovery:
+    """Blocking: run it once, right after `Project.open`, before the folder serves anything.
+
+    Only the owner of the folder's state settles: another live server holding the lock
+    may have runs alive and steps under way, so its work is left alone.
+    """
+    if project.owner_lock is None:
+        log.info("another Samokoder server has %s open; not recovering", project.root)
+        return Recovery([], [])
+    runs = project.store.mark_interrupted()
+    if runs:
+        log.info("runs interrupted by an earlier server: %s", ", ".join(runs))
+    return Recovery(runs, recover_steps(project))
 
 
 def recover_steps(project: StepFolder) -> list[RecoveredStep]:

@@ -58,6 +58,8 @@ class Proposal:
     """A run artifact recorded with the step that accepts this proposal (see `apply_step`)."""
     applying: asyncio.Event | None = None
     """Set while an accept applies it; a run cancelled meanwhile waits for it to end."""
+    on_applying: Callable[[bool], None] | None = None
+    """Told when an accept starts writing (True) and when it ends undecided (False)."""
 
     def file(self, rel: str) -> ProposedFile:
         for f in self.files:
@@ -141,11 +143,15 @@ class ProposalBook:
         # Out of the book while it is applied: a racing reject or cancel finds nothing.
         self._pending.pop(proposal.proposal_id, None)
         proposal.applying = asyncio.Event()
+        if proposal.on_applying is not None:
+            proposal.on_applying(True)
         try:
             return await self._apply(proposal, chosen, host)
         finally:
             if not proposal.decision.done():
                 self._pending[proposal.proposal_id] = proposal  # e.g. the editor refused
+                if proposal.on_applying is not None:
+                    proposal.on_applying(False)
             proposal.applying.set()
 
     async def _apply(

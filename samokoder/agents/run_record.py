@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from samokoder.agents.runs import RunContext
+from samokoder.agents.runs import Run
 
 REQUEST = "request"
 
 
 class RunRecord:
-    def __init__(self, ctx: RunContext, saved: dict[str, str] | None = None) -> None:
+    def __init__(self, ctx: Run, saved: dict[str, str] | None = None) -> None:
         self.ctx = ctx
         self.saved = dict(saved or {})
         self.resumed = bool(saved)

@@ -26,11 +26,14 @@ from samokoder.agents.review import (
     apply_proposal,
     new_proposal_id,
 )
+from samokoder.agents.run_state import RunState, moved
 from samokoder.errors import (
     BudgetExhaustedError,
     InvalidArgumentError,
     SamokoderError,
 )
+from samokoder.llm.budget import RunBudget
+from samokoder.llm.models import ResolvedModel
 from samokoder.secrets import redact
 from samokoder.settings import Settings
 from samokoder.store.rows import RunRow, StepRow
@@ -47,8 +50,11 @@ class RunOutcome:
 
 
 @dataclass
-class RunContext:
-    """What a run needs, frozen at its start (settings, review mode, host)."""
+class Run:
+    """One run: what it was started with (settings, review mode, host: fixed) and what it
+    owns while it goes: its state (`run_state`), progress token, pending proposal,
+    budget, model-call slots, each agent's model, the steps it applied, the notes for
+    its summary. `Lookahead` makes quiet copies that share the budget and the slots."""
 
     run_id: str
     kind: str
@@ -65,9 +71,34 @@ class RunContext:
     """The user answered "Always for this run" to a command question."""
     notes: list[str] = field(default_factory=list)
     """Parts of the model's replies the run ignored or refused; they end its summary."""
+    model_gate: asyncio.Semaphore | None = None
+    """At most ``maxParallel`` model calls of this run at once, work drafted ahead included."""
+    budget: RunBudget | None = None
+    """What the run may still spend (``budgetUsd``); shared by its copies."""
+    ahead: bool = False
+    """A copy drafting work ahead of the user's review: it shows no progress."""
+    spent_usd: float = 0.0
+    """What the model calls made through this context (or copy) cost."""
+    models: dict[str, ResolvedModel] = field(default_factory=dict)
+    """Agent -> its model, resolved once per run (the command's check is the first)."""
+    state: RunState = RunState.QUEUED
+    progress_token: str | None = None
+    """The host's handle on the run's progress (None: the client shows none)."""
+    pending: Proposal | None = None
+    """The proposal with the user now, in review mode ``proposal``."""
+
+    def move(self, to: RunState) -> None:
+        self.state = moved(self.run_id, self.state, to)
+
+    def __post_init__(self) -> None:
+        if self.model_gate is None:
+            self.model_gate = asyncio.Semaphore(self.settings.max_parallel)
+        if self.budget is None and self.settings.budget_usd is not None:
+            self.budget = RunBudget(self.settings.budget_usd)
 
     def progress(self, message: str, percentage: int | None = None) -> None:
-        self.host.progress(self.run_id, message, percentage)
+        if not self.ahead:
+            self.host.progress(self.progress_token, message, percentage)
 
     def note(self, message: str) -> None:
         """Tell the user about a part of a reply that is not used: now, and in the summary."""
@@ -79,6 +110,9 @@ class RunContext:
         """Review, apply or annotate a proposal as the review mode says; returns the verdict."""
         if self.review_mode == "proposal":
             store = self.project.store
+            self.pending = proposal
+            proposal.on_applying = self._applying
+            self.move(RunState.AWAITING_REVIEW)
             await self.book.publish(proposal, self.host)
             await asyncio.to_thread(store.update_run, self.run_id, status="awaiting_review")
             self.progress(f"Waiting for your review: {proposal.title}")
@@ -87,12 +121,21 @@ class RunContext:
             except asyncio.CancelledError:
                 await self._settle_accept(proposal)
                 raise
+            self.pending = None
+            self.move(RunState.RUNNING)
             await asyncio.to_thread(store.update_run, self.run_id, status="running")
         else:
+            self.move(RunState.APPLYING)
             decision = await self._apply_now(proposal)
+            self.move(RunState.RUNNING)
         if decision.step_id:
             self._note_step(decision.step_id)
         return decision
+
+    def _applying(self, started: bool) -> None:
+        """The user's accept of the pending proposal starts writing (or was refused)."""
+        if self.state is not RunState.FINISHED:
+            self.move(RunState.APPLYING if started else RunState.AWAITING_REVIEW)
 
     async def _settle_accept(self, proposal: Proposal) -> None:
         """Cancelled while the user's accept of `proposal` is being applied: the accept
@@ -152,7 +195,7 @@ class RunContext:
         return await self.deliver(proposal)
 
 
-RunBody = Callable[[RunContext], Awaitable[RunOutcome]]
+RunBody = Callable[[Run], Awaitable[RunOutcome]]
 NOTES_SHOWN = 5
 
 
@@ -197,11 +240,13 @@ class RunManager:
         host: Host,
         review_mode: str,
         body: RunBody,
+        models: dict[str, ResolvedModel] | None = None,
     ) -> str:
         run_id = "r-" + uuid.uuid4().hex[:12]
         row = RunRow(run_id, kind, description, "running", "", None, time.time(), None)
         await asyncio.to_thread(project.store.create_run, row)
-        ctx = RunContext(run_id, kind, project, settings, host, self.book, review_mode)
+        ctx = Run(run_id, kind, project, settings, host, self.book, review_mode)
+        ctx.models.update(models or {})
         task = asyncio.create_task(self._drive(ctx, body, title), name=f"run {run_id}")
         self._tasks[run_id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(run_id, None))
@@ -220,15 +265,16 @@ class RunManager:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _drive(self, ctx: RunContext, body: RunBody, title: str) -> None:
+    async def _drive(self, ctx: Run, body: RunBody, title: str) -> None:
         error: str | None = None
         kind: str | None = None
         text: str | None = None
         try:
-            await ctx.host.run_started(ctx.run_id, title)
+            ctx.progress_token = await ctx.host.run_started(ctx.run_id, title)
             if ctx.project.run_lock.locked():
                 ctx.progress("Queued behind another run in this folder")
             async with ctx.project.run_lock:
+                ctx.move(RunState.RUNNING)
                 outcome = await body(ctx)
             status, summary, text = outcome.status, outcome.summary, outcome.text
         except asyncio.CancelledError:
@@ -252,7 +298,7 @@ class RunManager:
 
     async def _finish(
         self,
-        ctx: RunContext,
+        ctx: Run,
         status: str,
         summary: str,
         failure: tuple[str | None, str | None],
@@ -287,4 +333,6 @@ class RunManager:
             payload["errorKind"] = kind or "other"
         if text is not None:
             payload["text"] = text
-        await ctx.host.run_finished(payload)
+        ctx.move(RunState.FINISHED)
+        ctx.pending = None
+        await ctx.host.run_finished(payload, ctx.progress_token)

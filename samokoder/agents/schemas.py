@@ -49,11 +49,29 @@ class Architecture(_Model):
     test_command: str = Field(default="", description="How to run its tests.")
 
 
+class FileStep(_Model):
+    path: str = Field(description="Path relative to the project folder.")
+    action: Literal["create", "modify", "delete"]
+    instructions: str = Field(default="", description="What to write or change in this file.")
+    depends_on: list[str] = Field(
+        default_factory=list, description="Files of this task that must be written first."
+    )
+
+
 class Task(_Model):
     title: str = Field(description="Short imperative title, e.g. 'Add the storage module'.")
     description: str = Field(description="What to do, precisely enough for a developer.")
     acceptance_criteria: list[str] = Field(default_factory=list)
     files: list[str] = Field(default_factory=list, description="Files the task touches.")
+    steps: list[FileStep] = Field(
+        default_factory=list,
+        max_length=MAX_FILES_PER_TASK,
+        description="Each file of the task to create, modify or delete, with instructions "
+        "for a code writer who sees only that file and them.",
+    )
+    commands: list[str] = Field(
+        default_factory=list, description="Commands to run after the task (install, test)."
+    )
 
 
 class Plan(_Model):
@@ -62,13 +80,11 @@ class Plan(_Model):
     tasks: list[Task] = Field(min_length=1, max_length=MAX_TASKS)
 
 
-class FileStep(_Model):
-    path: str = Field(description="Path relative to the project folder.")
-    action: Literal["create", "modify", "delete"]
-    instructions: str = Field(default="", description="What to write or change in this file.")
-    depends_on: list[str] = Field(
-        default_factory=list, description="Files of this task that must be written first."
-    )
+class Blueprint(_Model):
+    """The architect's layout and the tech lead's plan, from one call (generate)."""
+
+    architecture: Architecture
+    tasks: list[Task] = Field(min_length=1, max_length=MAX_TASKS)
 
 
 class TaskSteps(_Model):

@@ -1,9 +1,9 @@
 """What the step modules share: a folder's durable parts, a file's state, a step's files
 and what it records.
 
-A leaf of `agents/` (it imports none of it), so `project` can settle interrupted steps
-at open (`recovery` → `step_record` → `disk_writes`) without an import cycle: those
-modules take any `StepFolder`, and a `Project` is one.
+A leaf of `agents/` (it imports none of it): the step modules (`steps`, `step_record`,
+`disk_writes`, `recovery`) take any `StepFolder`, a `Project` or a test's folder, and
+none of them needs `project` for it.
 """
 
 from __future__ import annotations

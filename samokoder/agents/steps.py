@@ -136,6 +136,8 @@ async def apply_step(
             except BaseException:
                 await asyncio.to_thread(forget_if_untouched, project, draft, files)
                 raise
+            finally:
+                project.files_changed(f.rel for f in files)
             crashpoints.reached("after_apply_before_commit")
             step = await asyncio.to_thread(commit_and_record, project, draft, step_changes(files))
             if on_recorded is not None:

@@ -7,30 +7,41 @@ loop has a bound, and reaching one ends the task with a message saying which.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from samokoder.agents.file_writer import WrittenFile, write_file
 from samokoder.agents.llm_gateway import chat_structured
 from samokoder.agents.roles import developer, refused_paths, reviewer
-from samokoder.agents.runs import RunContext
+from samokoder.agents.runs import Run
 from samokoder.agents.schemas import FileStep, Review, Task, TaskSteps
 from samokoder.agents.steps import current_state
 from samokoder.errors import OutsideWorkspaceError, SamokoderError, StaleProposalError
 from samokoder.workspace.changeset import ChangeSet, FileChange
+from samokoder.workspace.repo_map import render_map
 
 REJECTION_ROUNDS = 2  # extra attempts after a rejection with feedback
 REVIEW_ROUNDS = 2  # times the reviewer may send a change back
 PATH_ROUNDS = 2  # times the developer may be told its paths are refused
 CONTEXT_CHARS = 60_000  # of existing files shown to the developer
+MAP_TOKENS = 3_000
+
+
+async def workspace_map(ctx: Run, focus: list[str] | None = None) -> str:
+    repo = await ctx.project.current_map()
+    return await asyncio.to_thread(render_map, repo, budget_tokens=MAP_TOKENS, focus=focus or [])
 
 
 @dataclass(frozen=True)
 class ProjectFolder:
     """The folder a run works in; the model names paths relative to it."""
 
-    ctx: RunContext
+    ctx: Run
     folder: str  # workspace-relative, "" for the workspace root
+    overlay: dict[str, str | None] = field(default_factory=dict)
+    """Workspace-relative path -> text read instead of the file's (a proposal under review;
+    None: the proposal deletes it)."""
 
     def to_workspace(self, path: str) -> str:
         """Confined workspace-relative path for a path the model named."""
@@ -44,7 +55,10 @@ class ProjectFolder:
         return rel
 
     async def read(self, path: str) -> str | None:
-        state = await current_state(self.ctx.project, self.ctx.host, self.to_workspace(path))
+        rel = self.to_workspace(path)
+        if rel in self.overlay:
+            return self.overlay[rel]
+        state = await current_state(self.ctx.project, self.ctx.host, rel)
         return state.text
 
 
@@ -56,45 +70,123 @@ class TaskOutcome:
     commands: list[str] = field(default_factory=list)  # the developer's, to run afterwards
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A task's change as computed up to the user's review."""
+
+    steps: TaskSteps
+    currents: dict[str, str | None]  # as the model names paths -> text it was written on
+    written: dict[str, WrittenFile]
+    change_set: ChangeSet | None
+    bases: dict[str, str | None]
+    tokens: int
+    model: str
+
+
+Ahead = Callable[[dict[str, str | None]], None]
+"""Told the files a task is about to propose (workspace-relative -> content), so the
+next task can be drafted against them while this one is reviewed."""
+
+
 async def run_task(
-    ctx: RunContext, where: ProjectFolder, task: Task, label: str, design: str, repo_text: str
+    ctx: Run,
+    where: ProjectFolder,
+    task: Task,
+    label: str,
+    design: str,
+    repo_text: str,
+    *,
+    draft: Draft | None = None,
+    ahead: Ahead | None = None,
 ) -> TaskOutcome:
+    """The task from its plan (or a `draft` made ahead) to the user's verdict."""
     feedback: str | None = None
     ignored: list[str] = []
     for _ in range(REJECTION_ROUNDS + 1):
-        ctx.progress(f"{label}: planning files")
-        steps = await _plan_files(ctx, where, task, design, repo_text, feedback)
-        currents = {s.path: await where.read(s.path) for s in steps.files}
-        notes = (
-            f"The user rejected the previous attempt at this task:\n{feedback}"
-            if feedback
-            else None
-        )
-        if notes and ignored:  # what the code writers sent last time and was left out
-            notes += "\nIn the previous attempt:\n" + "\n".join(ignored)
-        written = await _write_all(ctx, task, steps, design, currents, label, user_notes=notes)
-        written = await _review(ctx, task, steps, design, currents, written, label)
-        change_set, bases, tokens, model = _change_set(where, task, label, currents, written)
-        if change_set is None:
+        if draft is None:
+            draft = await draft_task(
+                ctx, where, task, label, design, repo_text, feedback, ignored, ahead
+            )
+        if draft.change_set is None:
             return TaskOutcome("unchanged", message=f"{label}: nothing to change.")
+        if ahead is not None:  # a draft made ahead: its successor starts now
+            _tell(ahead, draft.change_set)
         decision = await ctx.propose(
-            change_set, bases, agent="developer", model=model, tokens=tokens
+            draft.change_set, draft.bases, agent="developer", model=draft.model, tokens=draft.tokens
         )
         if decision.verdict == "accepted":
-            return TaskOutcome("accepted", list(decision.applied), commands=list(steps.commands))
+            commands = list(draft.steps.commands)
+            return TaskOutcome("accepted", list(decision.applied), commands=commands)
         if decision.verdict == "stale":
             raise StaleProposalError(f"{label}: files changed while it was reviewed.", [])
         if decision.verdict != "rejected" or not decision.feedback:
             return TaskOutcome("rejected", message=f"{label} was rejected.")
         feedback = decision.feedback
-        ignored = [i for w in written.values() for i in w.ignored]
+        ignored = [i for w in draft.written.values() for i in w.ignored]
+        draft = None
     return TaskOutcome(
         "rejected", message=f"{label}: stopped after {REJECTION_ROUNDS + 1} rejected attempts."
     )
 
 
+async def draft_task(
+    ctx: Run,
+    where: ProjectFolder,
+    task: Task,
+    label: str,
+    design: str,
+    repo_text: str,
+    feedback: str | None = None,
+    ignored: list[str] | None = None,
+    ahead: Ahead | None = None,
+) -> Draft:
+    """Steps (the plan's, else the developer's), the code writers, then the reviewer.
+
+    `ahead` hears the written files before the reviewer sees them, and again if the
+    reviewer had them changed, so the next task's draft overlaps this one's review.
+    """
+    steps = None if feedback else _planned_steps(ctx, where, task)
+    if steps is None:
+        ctx.progress(f"{label}: planning files")
+        steps = await _plan_files(ctx, where, task, design, repo_text, feedback)
+    currents = {s.path: await where.read(s.path) for s in steps.files}
+    notes = (
+        f"The user rejected the previous attempt at this task:\n{feedback}" if feedback else None
+    )
+    if notes and ignored:  # what the code writers sent last time and was left out
+        notes += "\nIn the previous attempt:\n" + "\n".join(ignored)
+    written = await _write_all(ctx, task, steps, design, currents, label, user_notes=notes)
+    if ahead is not None:
+        _tell(ahead, _change_set(where, task, label, currents, written)[0])
+    written = await _review(ctx, task, steps, design, currents, written, label)
+    change_set, bases, tokens, model = _change_set(where, task, label, currents, written)
+    if ahead is not None:
+        _tell(ahead, change_set)
+    return Draft(steps, currents, written, change_set, bases, tokens, model)
+
+
+def _tell(ahead: Ahead, change_set: ChangeSet | None) -> None:
+    """Workspace-relative path -> the content the change set gives it (None: deleted)."""
+    if change_set is not None:
+        ahead({c.path: c.content if c.kind != "delete" else None for c in change_set.files})
+
+
+def _planned_steps(ctx: Run, where: ProjectFolder, task: Task) -> TaskSteps | None:
+    """The plan's own steps for the task, unless it has none or names a refused path
+    (then the developer is asked, and told why)."""
+    if not task.steps:
+        return None
+    for step in task.steps:
+        try:
+            if ctx.project.is_secret(where.to_workspace(step.path)):
+                return None
+        except SamokoderError:
+            return None
+    return TaskSteps(files=task.steps, commands=task.commands)
+
+
 async def _plan_files(
-    ctx: RunContext,
+    ctx: Run,
     where: ProjectFolder,
     task: Task,
     design: str,
@@ -130,7 +222,7 @@ async def _plan_files(
 
 
 async def write_changes(
-    ctx: RunContext,
+    ctx: Run,
     where: ProjectFolder,
     task: Task,
     steps: TaskSteps,
@@ -168,7 +260,7 @@ def _layers(files: list[FileStep]) -> list[list[FileStep]]:
 
 
 async def _write_all(
-    ctx: RunContext,
+    ctx: Run,
     task: Task,
     steps: TaskSteps,
     design: str,
@@ -215,7 +307,7 @@ async def _write_all(
 
 
 async def _review(
-    ctx: RunContext,
+    ctx: Run,
     task: Task,
     steps: TaskSteps,
     design: str,

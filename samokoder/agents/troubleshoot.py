@@ -20,7 +20,7 @@ from samokoder.agents.command_gate import CommandOutcome, run_commands
 from samokoder.agents.llm_gateway import chat_structured
 from samokoder.agents.review import Decision
 from samokoder.agents.roles import refused_paths, troubleshooter
-from samokoder.agents.runs import RunContext
+from samokoder.agents.runs import Run
 from samokoder.agents.schemas import FileStep, FixPlan, Task, TaskSteps
 from samokoder.agents.task_runner import PATH_ROUNDS, ProjectFolder, emptied_note, write_changes
 from samokoder.errors import SamokoderError
@@ -32,7 +32,7 @@ _PATHISH = re.compile(r"[\w./\\-]+\.[A-Za-z0-9]{1,8}")
 
 
 async def check_task(
-    ctx: RunContext,
+    ctx: Run,
     where: ProjectFolder,
     task: Task,
     label: str,
@@ -105,7 +105,7 @@ def project_path(where: ProjectFolder, rel: str) -> str:
 
 
 async def propose_fix(
-    ctx: RunContext,
+    ctx: Run,
     where: ProjectFolder,
     task: Task,
     report: str,
@@ -163,7 +163,7 @@ class FixRefusedError(SamokoderError):
     """Every file the troubleshooter wants to change is refused (confinement, secrets)."""
 
 
-def _refusal(ctx: RunContext, where: ProjectFolder, step: FileStep) -> str | None:
+def _refusal(ctx: Run, where: ProjectFolder, step: FileStep) -> str | None:
     """Why the fix may not write `step`'s file (None: it may), naming the path and rule."""
     try:
         rel = where.to_workspace(step.path)

@@ -5,17 +5,25 @@ network, loads ``.env`` files from the working directory, may download tokenizer
 and logs to **stdout**, which would corrupt an LSP stream over stdio. So it is never
 imported on the startup path: the server calls :func:`start_prewarm` once
 ``initialize`` is answered, and LLM calls await :func:`get_litellm`.
+
+The import is CPU-bound (about 3,000 modules, most of it building pydantic and
+typing objects), so it is made cheaper rather than only moved: the cyclic garbage
+collector is paused while it runs (its passes over the growing heap were a third
+of the import's CPU time), and what is loaded by then is frozen out of later
+collections, so they never walk litellm's heap while the event loop waits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import importlib
 import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -49,6 +57,13 @@ _CALLBACK_LISTS = (
     "_async_success_callback",
     "_async_failure_callback",
 )
+# Imported lazily by the first real call, on the event loop, after the mock warm-up:
+# the HTTP stack's asyncio backend and litellm's service logging (litellm 1.110).
+_CALL_PATH_MODULES = (
+    "anyio._backends._asyncio",
+    "litellm._service_logger",
+    "litellm.integrations.prometheus_services",
+)
 
 _lock = threading.Lock()
 _module: ModuleType | None = None
@@ -75,19 +90,29 @@ def load_litellm() -> ModuleType:
             return _module
         tame_environment()
         _quiet_loggers_before_import()
-        try:
-            with _hidden_env(_HIDDEN_DURING_IMPORT):
-                module = importlib.import_module("litellm")
-        except Exception as exc:
-            raise LLMError(
-                f"litellm could not be imported ({type(exc).__name__}: {redact(str(exc))}); "
-                "reinstall samokoder with its dependencies",
-                retryable=False,
-            ) from None
-        _configure(module)
-        _warm_up(module)
-        _module = module
-        logger.debug("litellm loaded and configured")
+        started = time.perf_counter()
+        with _collector_paused():
+            try:
+                with _hidden_env(_HIDDEN_DURING_IMPORT):
+                    module = importlib.import_module("litellm")
+            except Exception as exc:
+                raise LLMError(
+                    f"litellm could not be imported ({type(exc).__name__}: "
+                    f"{redact(str(exc))}); reinstall samokoder with its dependencies",
+                    retryable=False,
+                ) from None
+            imported = time.perf_counter()
+            _configure(module)
+            _warm_up(module)
+            _module = module
+            # Out of later passes, and the pass that follows re-enabling has next
+            # to nothing to walk (unfrozen, it stalls whatever thread runs it ~0.2 s).
+            gc.freeze()
+        logger.info(
+            "litellm ready: import %.2f s, warm-up %.2f s",
+            imported - started,
+            time.perf_counter() - imported,
+        )
         return module
 
 
@@ -103,9 +128,12 @@ def start_prewarm() -> None:
 
     def run() -> None:
         try:
-            future.set_result(load_litellm())
+            module = load_litellm()
         except BaseException as exc:
             future.set_exception(exc)
+            return
+        future.set_result(module)
+        _warm_tokenizer(module)  # after the result: no call waits for it
 
     threading.Thread(target=run, name="samokoder-litellm-prewarm", daemon=True).start()
 
@@ -135,6 +163,18 @@ async def close_async_clients() -> None:
     cache = getattr(module, "in_memory_llm_clients_cache", None)
     if cache is not None:
         cache.flush_cache()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection in any thread while litellm loads (restored after)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @contextmanager
@@ -173,7 +213,8 @@ def _stderr_handler() -> logging.Handler:
 
 
 def _warm_up(module: ModuleType) -> None:
-    """Run one offline mock call so the first real call does not pay for lazy imports.
+    """Run one offline mock call so the first real call does not pay for lazy imports
+    on the event loop (without it, the first call reaches the provider ~1.8 s late).
 
     Building litellm's response types also emits pydantic warnings once; here they
     meet the filters litellm installed at import instead of surfacing mid-run.
@@ -189,10 +230,24 @@ def _warm_up(module: ModuleType) -> None:
         )
         for _ in stream:
             pass
-        module.token_counter(model="openai/gpt-4o-mini", messages=messages)
         module.cost_per_token(model="openai/gpt-4o-mini", prompt_tokens=1, completion_tokens=1)
+        for name in _CALL_PATH_MODULES:
+            importlib.import_module(name)
+        http_handler = importlib.import_module("litellm.llms.custom_httpx.http_handler")
+        http_handler.get_ssl_configuration()  # cached: the first HTTPS client reuses it
     except Exception as exc:
         logger.debug("litellm warm-up failed: %s", redact(str(exc)))
+
+
+def _warm_tokenizer(module: ModuleType) -> None:
+    """Load the tokenizer a budget check or a reply without usage needs (~0.3 s);
+    those count tokens in a worker thread, so no call has to wait for this."""
+    try:
+        module.token_counter(
+            model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "w"}]
+        )
+    except Exception as exc:
+        logger.debug("tokenizer warm-up failed: %s", redact(str(exc)))
 
 
 def _configure(module: ModuleType) -> None:

@@ -1,6 +1,7 @@
 """The pygls server object and the state it carries between messages.
 
-Only pygls, lsprotocol and the standard library are imported here: this module
+Only pygls, lsprotocol, the standard library and the server's light leaves
+(`capabilities`, `connection`, `framing`, `logs`) are imported here: this module
 is on the startup path, and `initialize` must be answered before anything
 heavy (pydantic, Git, SQLite, litellm) loads. The domain is loaded by
 `SamokoderServer.services()` on first need, in a worker thread.
@@ -17,11 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.lsp.server import LanguageServer
 from pygls.protocol import lsp_method
 
-from samokoder.server.capabilities import ClientFeatures
+from samokoder.server.connection import LspConnection
 from samokoder.server.framing import AnsweringProtocol
+from samokoder.server.logs import add_secrets, detach
 
 if TYPE_CHECKING:
     from samokoder.agents.prepare import RunRequest
@@ -37,6 +38,7 @@ VERSION = "0.1.0"
 DOMAIN_MODULES = (
     "samokoder.settings",
     "samokoder.agents.project",
+    "samokoder.agents.recovery",
     "samokoder.agents.review",
     "samokoder.agents.runs",
     "samokoder.agents.steps",
@@ -45,6 +47,7 @@ DOMAIN_MODULES = (
     "samokoder.agents.code_tasks",
     "samokoder.agents.command_args",
     "samokoder.agents.prepare",
+    "samokoder.agents.instruction_comments",
     "samokoder.server.lsp_host",
 )
 
@@ -57,8 +60,6 @@ class SamokoderProtocol(AnsweringProtocol):
     def lsp_initialize(
         self, params: types.InitializeParams
     ) -> Generator[Any, Any, types.InitializeResult]:
-        from samokoder.server.logs import add_secrets
-
         options = params.initialization_options
         keys = options.get("apiKeys") if isinstance(options, dict) else None
         if isinstance(keys, dict):
@@ -80,7 +81,7 @@ class Services:
     projects: dict[Path, Project] = field(default_factory=dict)
 
 
-class SamokoderServer(LanguageServer):
+class SamokoderServer(LspConnection):
     """A pygls server with Samokoder's per-connection state."""
 
     def __init__(self, *, token: str | None = None) -> None:
@@ -92,10 +93,7 @@ class SamokoderServer(LanguageServer):
         )
         self.required_token = token
         if token is not None:
-            from samokoder.server.logs import add_secrets
-
             add_secrets([token])
-        self.features = ClientFeatures()
         self.init_options: dict[str, Any] = {}
         self.client_settings: dict[str, Any] = {}
         self._settings: Settings | None = None
@@ -104,8 +102,6 @@ class SamokoderServer(LanguageServer):
         self._services_lock = asyncio.Lock()
         self._project_lock = asyncio.Lock()
         self.background: set[asyncio.Task[Any]] = set()
-        self.run_tokens: dict[str, str] = {}  # run id -> progress token
-        self.token_runs: dict[str, str] = {}  # progress token -> run id
         self.log_handler: logging.Handler | None = None
 
     # -- background work ---------------------------------------------------------
@@ -151,8 +147,6 @@ class SamokoderServer(LanguageServer):
 
         options = {k: v for k, v in self.init_options.items() if k != "token"}
         settings, problems = parse_settings(options, self.client_settings)
-        from samokoder.server.logs import add_secrets
-
         add_secrets(settings.api_keys.values())
         self._settings = settings
         fresh = [p for p in problems if p not in self._reported]
@@ -178,6 +172,7 @@ class SamokoderServer(LanguageServer):
     async def project_for(self, path: Path | None = None) -> Project:
         """The project of the folder holding `path` (the first folder when None)."""
         from samokoder.agents.project import Project
+        from samokoder.agents.recovery import recover
 
         root = await asyncio.to_thread(_pick_root, self.folders(), path)
         services = await self.services()
@@ -186,8 +181,13 @@ class SamokoderServer(LanguageServer):
             project = services.projects.get(root)
             if project is None:
                 project = await asyncio.to_thread(Project.open, root, settings.checkpoints)
+                try:  # the step after opening: settle what a killed server left half-done
+                    recovery = await asyncio.to_thread(recover, project)
+                except Exception:  # not kept: a retry opens it afresh, lock and all
+                    await asyncio.to_thread(project.close)
+                    raise
                 services.projects[root] = project
-                for settled in project.recovered:  # steps a killed server left half-done
+                for settled in recovery.steps:
                     self.window_show_message(
                         types.ShowMessageParams(types.MessageType.Warning, settled.message)
                     )
@@ -215,8 +215,6 @@ class SamokoderServer(LanguageServer):
     async def close_session(self) -> None:
         """Stop runs and close stores; safe to call twice."""
         if self.log_handler is not None:
-            from samokoder.server.logs import detach
-
             detach(self.log_handler)
             self.log_handler = None
         services = self._services

@@ -7,7 +7,6 @@ from typing import Any
 
 from lsprotocol import types
 
-from samokoder.agents import instruction_comments as comments
 from samokoder.server.app import SamokoderServer
 
 EDIT = "samokoder.editSelection"
@@ -82,6 +81,8 @@ def _edit_actions(
     """Edit actions every client can run: the instruction written in an instruction comment
     (`# samokoder: ...`), "Edit selection…" where the client can be asked for one, else a
     few common instructions. Only the open buffer is read: no disk, no waiting."""
+    from samokoder.agents import instruction_comments as comments  # loaded with the domain
+
     rewrite = types.CodeActionKind.RefactorRewrite
     text = _open_text(ls, uri)
     found = None

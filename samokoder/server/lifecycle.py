@@ -43,6 +43,11 @@ def register(server: SamokoderServer) -> None:
     def initialized(ls: SamokoderServer, params: types.InitializedParams) -> None:
         if ls.log_handler is None:
             ls.log_handler = logs.attach(ls)
+        # litellm first: it is what the first command waits for longest (seconds);
+        # the domain import (a fraction of a second) shares the interpreter with it.
+        from samokoder.llm.runtime import start_prewarm
+
+        start_prewarm()
         ls.spawn(_warm_up(ls), "warm-up")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -79,9 +84,6 @@ def _close_soon(ls: SamokoderServer) -> None:
 
 async def _warm_up(ls: SamokoderServer) -> None:
     await ls.services()
-    from samokoder.llm.runtime import start_prewarm
-
-    start_prewarm()
     await _pull_configuration(ls)
 
 

@@ -12,15 +12,12 @@ import logging
 import os
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
 
 from samokoder.secrets import redact, secret_values
-
-if TYPE_CHECKING:
-    from samokoder.server.app import SamokoderServer
 
 _secrets: set[str] = set()
 
@@ -66,9 +63,12 @@ _INTERNAL_ERROR = -32603
 
 
 class LspLogHandler(logging.Handler):
-    """Sends Samokoder's warnings and errors to the editor's log."""
+    """Sends Samokoder's warnings and errors to the editor's log.
 
-    def __init__(self, server: SamokoderServer, loop: asyncio.AbstractEventLoop) -> None:
+    Takes any pygls server, not `SamokoderServer`: `app` uses this module, so this
+    module must not use `app` (no import cycle)."""
+
+    def __init__(self, server: LanguageServer, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(logging.WARNING)
         self.server = server
         self.loop = loop
@@ -84,7 +84,7 @@ class LspLogHandler(logging.Handler):
             self.handleError(record)
 
 
-def attach(server: SamokoderServer) -> LspLogHandler:
+def attach(server: LanguageServer) -> LspLogHandler:
     handler = LspLogHandler(server, asyncio.get_running_loop())
     logging.getLogger("samokoder").addHandler(handler)
     return handler

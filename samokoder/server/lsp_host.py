@@ -11,7 +11,7 @@ from lsprotocol import types
 
 from samokoder.agents.host import FileEdit, OpenDocument, ProposalNotice
 from samokoder.errors import SamokoderError
-from samokoder.server.app import SamokoderServer
+from samokoder.server.connection import LspConnection
 from samokoder.workspace import textedits
 
 log = logging.getLogger(__name__)
@@ -24,9 +24,12 @@ APPLY_SETTLE_SECONDS = 2.0  # time given the editor's didChange to follow its ap
 
 
 class LspHost:
-    """One per server connection; runs share it."""
+    """One per server connection; runs share it.
 
-    def __init__(self, server: SamokoderServer) -> None:
+    Takes the server as an `LspConnection` (a leaf), not `SamokoderServer`: `app`
+    creates the host, so the host must not import `app`."""
+
+    def __init__(self, server: LspConnection) -> None:
         self.server = server
 
     def open_document(self, uri: str) -> OpenDocument | None:
@@ -38,30 +41,27 @@ class LspHost:
 
     # -- progress -------------------------------------------------------------------
 
-    async def run_started(self, run_id: str, title: str) -> None:
+    async def run_started(self, run_id: str, title: str) -> str | None:
         if not self.server.features.work_done_progress:
-            return
+            return None
         token = str(uuid.uuid4())
         progress = self.server.work_done_progress
         try:
             await asyncio.wait_for(progress.create_async(token), 10)
         except Exception as exc:  # a client that refuses progress still gets the run
             log.warning("progress token refused by the client: %s", exc)
-            return
-        self.server.run_tokens[run_id] = token
-        self.server.token_runs[token] = run_id
+            return None
+        self.server.token_runs[token] = run_id  # for the client's cancel
         progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=True))
+        return token
 
-    def progress(self, run_id: str, message: str, percentage: int | None = None) -> None:
-        token = self.server.run_tokens.get(run_id)
+    def progress(self, token: str | None, message: str, percentage: int | None = None) -> None:
         if token is not None:
             self.server.work_done_progress.report(
                 token, types.WorkDoneProgressReport(message=message, percentage=percentage)
             )
 
-    async def run_finished(self, payload: dict[str, Any]) -> None:
-        run_id = payload["runId"]
-        token = self.server.run_tokens.pop(run_id, None)
+    async def run_finished(self, payload: dict[str, Any], token: str | None) -> None:
         if token is not None:
             self.server.token_runs.pop(token, None)
             self.server.work_done_progress.end(

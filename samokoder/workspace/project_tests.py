@@ -64,7 +64,7 @@ def _python(rel: str, stem: str, existing: set[str]) -> TestPlan:
     if stem.startswith("test_") or stem.endswith("_test"):
         return TestPlan(rel, f"python -m pytest -q {_inside(rel, root)}", root)
     for name in (f"test_{stem}.py", f"{stem}_test.py"):
-        match = sorted(f for f in existing if PurePosixPath(f).name == name)
+        match = sorted(f for f in existing if f.rpartition("/")[2] == name)
         if match:
             chosen = match[0]
             return TestPlan(chosen, f"python -m pytest -q {_inside(chosen, root)}", root)
@@ -79,10 +79,10 @@ def _javascript(rel: str, folder: str, stem: str, suffix: str, existing: set[str
     if stem.endswith((".test", ".spec")):
         return TestPlan(rel, command, root)
     for name in (f"{stem}.test{suffix}", f"{stem}.spec{suffix}"):
-        match = sorted(f for f in existing if PurePosixPath(f).name == name)
+        match = sorted(f for f in existing if f.rpartition("/")[2] == name)
         if match:
             return TestPlan(match[0], command, root)
-    kind = "spec" if any(".spec." in PurePosixPath(f).name for f in existing) else "test"
+    kind = "spec" if any(".spec." in f.rpartition("/")[2] for f in existing) else "test"
     name = f"{stem}.{kind}{suffix}"
     uses_dunder = any("/__tests__/" in "/" + f for f in existing)
     path = _join(folder, f"__tests__/{name}") if uses_dunder else _join(folder, name)

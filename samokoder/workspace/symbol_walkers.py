@@ -1,7 +1,9 @@
 """Top-level names in a parsed source file, one tree-sitter walker per language.
 
 Only cheap, stable node walks are used, no queries, so grammar updates rarely
-break extraction; a new language is one walker here plus its grammar in `symbols`.
+break extraction (and a query, each match built as Python objects, was measured
+slower than these walks); a new language is one walker here plus its grammar in
+`symbols`.
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ _UPPER_CONST = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
 def _text(node: Any | None) -> str:
-    if node is None or node.text is None:
-        return ""
-    return str(node.text.decode("utf-8", "replace"))
+    text: bytes | None = node.text if node is not None else None  # each .text is a new copy
+    return "" if text is None else text.decode("utf-8", "replace")
 
 
 def _name(node: Any) -> str:

@@ -17,7 +17,6 @@ import os
 import re
 import stat
 import threading
-from pathlib import PurePosixPath
 from typing import Any, NamedTuple
 
 from samokoder.workspace.symbol_walkers import WALKERS
@@ -99,10 +98,11 @@ _local = threading.local()
 
 def language_for(path: str) -> str | None:
     """Language name guessed from the file name, or None when unknown."""
-    name = PurePosixPath(path).name
+    name = path.rpartition("/")[2]  # no PurePosixPath: this runs once per file of a scan
     if name in _LANGUAGE_BY_NAME:
         return _LANGUAGE_BY_NAME[name]
-    return _LANGUAGE_BY_SUFFIX.get(PurePosixPath(name).suffix.lower())
+    dot = name.rfind(".")
+    return _LANGUAGE_BY_SUFFIX.get(name[dot:].lower()) if 0 < dot < len(name) - 1 else None
 
 
 def has_symbol_support(language: str | None) -> bool:
@@ -144,8 +144,9 @@ def identifiers(text: str) -> list[str]:
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def name_parts(identifier: str) -> frozenset[str]:
     """Lower-case words of a camelCase or snake_case name, minus short and common ones."""
-    found = {p.lower() for chunk in identifier.split("_") for p in _NAME_PART.findall(chunk)}
-    return frozenset(p for p in found if len(p) >= 3 and p not in STOPWORDS)
+    # No part spans a "_" (the pattern never matches one), so the whole name is split at once.
+    parts = map(str.lower, _NAME_PART.findall(identifier))
+    return frozenset(p for p in parts if len(p) >= 3 and p not in STOPWORDS)
 
 
 class FileFacts(NamedTuple):

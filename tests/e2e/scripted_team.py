@@ -73,15 +73,16 @@ def greeter_team(
             seen.append((role, messages[-1]["content"]))
         if role == "spec writer":
             return _json({"summary": "A command line greeter.", "features": ["greets by name"]})
+        architecture = {
+            "stack": "Python 3 standard library",
+            "files": [{"path": p, "purpose": "part of the greeter"} for p in files],
+            "run_command": "python -m greeter NAME",
+            "test_command": "python -m pytest",
+        }
+        if role == "architect and tech lead":  # generate: layout and plan in one call
+            return _json({"architecture": architecture, "tasks": tasks})
         if role == "architect":
-            return _json(
-                {
-                    "stack": "Python 3 standard library",
-                    "files": [{"path": p, "purpose": "part of the greeter"} for p in files],
-                    "run_command": "python -m greeter NAME",
-                    "test_command": "python -m pytest",
-                }
-            )
+            return _json(architecture)
         if role == "tech lead":
             return _json({"tasks": tasks})
         if role == "developer":

@@ -69,8 +69,7 @@ async def test_a_generate_run_sends_its_design_as_one_shared_prefix(
     # every call after the design starts with the same bytes, whatever its role
     after = [s for s in systems if s.startswith(shared)]
     roles = {s[len(shared) :].split(".")[0] for s in after}
-    assert roles == {
-        "You are the tech lead",
+    assert roles == {  # the tech lead plans in the architect's call (one call fewer)
         "You are the developer",
         "You are the code writer",
         "You are the technical writer",

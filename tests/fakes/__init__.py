@@ -65,6 +65,8 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    started: float = 0.0  # time.perf_counter() when it arrived (chat requests)
+    ended: float | None = None  # when its reply was sent in full, or the client left
 
 
 def default_responder(request: dict[str, Any]) -> Reply:

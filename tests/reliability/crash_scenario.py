@@ -24,6 +24,7 @@ from pathlib import Path
 
 from samokoder.agents import steps
 from samokoder.agents.project import Project
+from samokoder.agents.recovery import recover
 from samokoder.agents.review import Proposal, ProposalBook, ProposedFile, new_proposal_id
 from samokoder.errors import NotFoundError, SamokoderError
 from samokoder.store.db import undo_redo_targets
@@ -96,6 +97,7 @@ async def _one_apply(project: Project, book: ProposalBook, run_id: str, rng: ran
 
 async def work(root: Path, seed: int, mode: str) -> None:
     project = await asyncio.to_thread(Project.open, root, mode)
+    await asyncio.to_thread(recover, project)  # as the server does after opening
     run_id = f"r-worker-{seed}"
     await asyncio.to_thread(
         project.store.create_run,
@@ -206,8 +208,9 @@ async def check(root: Path, mode: str = "shadow") -> Verdict:
     """Open the folder as a restarted server would, then look for anything broken."""
     verdict = Verdict()
     project = await asyncio.to_thread(Project.open, root, mode)
-    verdict.recovered = [r.outcome for r in project.recovered]
-    verdict.interrupted_runs = list(project.interrupted_runs)
+    recovery = await asyncio.to_thread(recover, project)
+    verdict.recovered = [r.outcome for r in recovery.steps]
+    verdict.interrupted_runs = list(recovery.interrupted_runs)
     try:
         await asyncio.to_thread(_check_files, project, verdict)
         await _check_undo(project, verdict)

@@ -22,7 +22,7 @@ from samokoder.agents.command_gate import (
 from samokoder.agents.host import FileEdit, OpenDocument, ProposalNotice
 from samokoder.agents.project import Project
 from samokoder.agents.review import ProposalBook
-from samokoder.agents.runs import RunContext
+from samokoder.agents.runs import Run
 from samokoder.settings import Settings
 from samokoder.store.rows import RunRow
 from samokoder.workspace.sandbox import sandbox_problem
@@ -43,9 +43,9 @@ class AskingHost:
     def open_document(self, uri: str) -> OpenDocument | None:
         return None
 
-    async def run_started(self, run_id: str, title: str) -> None: ...
+    async def run_started(self, run_id: str, title: str) -> str | None: ...
 
-    def progress(self, run_id: str, message: str, percentage: int | None = None) -> None: ...
+    def progress(self, token: str | None, message: str, percentage: int | None = None) -> None: ...
 
     async def ask(self, question: str, choices: list[str], free_text: bool) -> str | None:
         self.questions.append((question, choices))
@@ -56,7 +56,7 @@ class AskingHost:
     async def apply_edit(self, label: str, edits: list[FileEdit], needs_confirmation: bool) -> bool:
         return False
 
-    async def run_finished(self, payload: dict[str, Any]) -> None: ...
+    async def run_finished(self, payload: dict[str, Any], token: str | None) -> None: ...
 
     def log(self, message: str, *, error: bool = False) -> None:
         self.lines.append(message)
@@ -75,10 +75,8 @@ def project(tmp_path: Path) -> Project:
     return project
 
 
-def context(project: Project, host: AskingHost, **settings: Any) -> RunContext:
-    return RunContext(
-        "r-1", "test", project, Settings(**settings), host, ProposalBook(), "proposal"
-    )
+def context(project: Project, host: AskingHost, **settings: Any) -> Run:
+    return Run("r-1", "test", project, Settings(**settings), host, ProposalBook(), "proposal")
 
 
 async def test_asked_then_run_or_skipped(project: Project) -> None:

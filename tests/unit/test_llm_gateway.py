@@ -4,6 +4,7 @@ ledger rows per attempt, the cache, the budget and the usage report."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -14,9 +15,10 @@ import pytest
 from pydantic import BaseModel
 
 from samokoder.agents import llm_gateway
-from samokoder.agents.runs import RunContext
+from samokoder.agents.runs import Run
 from samokoder.errors import BudgetExhaustedError, LLMError
 from samokoder.llm.breaker import BREAKERS
+from samokoder.llm.budget import RunBudget
 from samokoder.llm.runtime import close_async_clients
 from samokoder.settings import Settings
 from samokoder.store.db import Store
@@ -40,12 +42,17 @@ GOOD = json.dumps({"title": "Greeter", "steps": ["write greet()", "test it"]})
 
 
 class Ctx:
-    """The parts of a RunContext the gateway uses."""
+    """The parts of a Run the gateway uses."""
 
     def __init__(self, store: Store, run_id: str, settings: Settings) -> None:
         self.project = type("P", (), {"store": store})()
         self.run_id = run_id
         self.settings = settings
+        self.model_gate = asyncio.Semaphore(settings.max_parallel)
+        limit = settings.budget_usd
+        self.budget = RunBudget(limit) if limit is not None else None
+        self.spent_usd = 0.0
+        self.models: dict[str, Any] = {}
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +72,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield opened
 
 
-def context(store: Store, fake: FakeProvider, **settings: Any) -> RunContext:
+def context(store: Store, fake: FakeProvider, **settings: Any) -> Run:
     run_id = f"r-{time.monotonic_ns()}"
     store.create_run(RunRow(run_id, "test", "", "running", "", None, time.time(), None))
     values: dict[str, Any] = {
@@ -75,7 +82,7 @@ def context(store: Store, fake: FakeProvider, **settings: Any) -> RunContext:
         "request_timeout": 10,
     }
     values.update(settings)
-    return cast(RunContext, Ctx(store, run_id, Settings(**values)))
+    return cast(Run, Ctx(store, run_id, Settings(**values)))
 
 
 async def test_structured_reply_is_retried_with_the_validation_error(
@@ -250,3 +257,22 @@ async def test_a_stream_cut_in_the_middle_is_retried(
     assert completion.text == "whole answer"
     errors = [r.error_class for r in reversed(store.list_llm_requests(ctx.run_id))]
     assert errors == ["cut_stream", None]
+
+
+async def test_a_run_resolves_each_agents_model_once(
+    store: Store, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_provider.script(Reply(text="{}"), Reply(text=GOOD), Reply(text=GOOD))
+    ctx = context(store, fake_provider)
+    resolved: list[str] = []
+    real = llm_gateway.resolve_model
+
+    async def counting(settings: Settings, agent: str) -> Any:
+        resolved.append(agent)
+        return await real(settings, agent)
+
+    monkeypatch.setattr(llm_gateway, "resolve_model", counting)
+    await llm_gateway.chat_structured(ctx, "architect", MESSAGES, Plan)  # two requests
+    await llm_gateway.chat_structured(ctx, "architect", MESSAGES, Plan, max_attempts=1)
+    assert len(fake_provider.requests) == 3
+    assert resolved == ["architect"]

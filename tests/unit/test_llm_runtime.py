@@ -175,3 +175,58 @@ async def test_close_async_clients_closes_pooled_connections(fake_provider: Fake
         fake_provider.wait_until, lambda: fake_provider.open_connections == 0, 5
     )
     assert closed
+
+
+PREWARM_PROBE = r"""
+import asyncio, gc, json, logging, sys, threading
+from samokoder.llm import runtime
+
+logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")
+collections = []  # GC passes while litellm is being imported and warmed up
+frozen_at_next_pass = []  # objects frozen when the first pass after the load starts
+
+def count(phase, info):
+    if phase == "start" and "litellm" in sys.modules and not runtime.is_loaded():
+        collections.append(info["generation"])
+    elif phase == "start" and runtime.is_loaded() and not frozen_at_next_pass:
+        frozen_at_next_pass.append(gc.get_freeze_count())
+
+gc.callbacks.append(count)
+if sys.argv[1] == "off":
+    gc.disable()
+
+async def load():
+    runtime.start_prewarm()
+    return await runtime.get_litellm()
+
+asyncio.run(load())
+during = len(collections)
+prewarm = [t for t in threading.enumerate() if t.name == "samokoder-litellm-prewarm"]
+for thread in prewarm:
+    thread.join(60)
+garbage = [[] for _ in range(100_000)]  # the server allocates: passes follow
+sys.stderr.write("REPORT " + json.dumps({
+    "collections_during_load": during,
+    "gc_enabled": gc.isenabled(),
+    "frozen": gc.get_freeze_count(),
+    "frozen_at_next_pass": frozen_at_next_pass,
+    "call_path_loaded": [name in sys.modules for name in runtime._CALL_PATH_MODULES],
+}) + "\n")
+"""
+
+
+@pytest.mark.parametrize("collector", ["on", "off"])
+def test_load_pauses_the_collector_then_restores_it_and_freezes(
+    tmp_path: Path, collector: str
+) -> None:
+    result = run_python(PREWARM_PROBE.replace("sys.argv[1]", repr(collector)), tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stderr.split("REPORT ", 1)[1])
+    assert report["collections_during_load"] == 0  # thousands of modules, no GC pass
+    assert report["gc_enabled"] is (collector == "on")  # the user's choice is kept
+    assert report["frozen"] > 100_000  # litellm's objects left out of later passes
+    if collector == "on":  # ... from the very first one (else it walks them all, ~0.2 s)
+        assert report["frozen_at_next_pass"][0] > 100_000
+    assert report["call_path_loaded"] == [True, True, True]
+    assert "samokoder.llm.runtime: litellm ready: import" in result.stderr

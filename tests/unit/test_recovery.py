@@ -1,4 +1,4 @@
-"""The write-ahead record of steps and the recovery that settles it when a folder opens."""
+"""The write-ahead record of steps and the recovery that settles it after a folder opens."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from samokoder.agents import step_record, steps
 from samokoder.agents.project import Project
+from samokoder.agents.recovery import Recovery, recover
 from samokoder.agents.steps import PlannedFile, StepSpec
 from samokoder.errors import StaleProposalError
 from samokoder.store.rows import ProposalRow, RunRow
@@ -45,6 +46,12 @@ def planned(project: Project) -> list[PlannedFile]:
     ]
 
 
+def opened(root: Path) -> tuple[Project, Recovery]:
+    """Open the folder and settle it, as the server does."""
+    project = Project.open(root, "shadow")
+    return project, recover(project)
+
+
 def interrupted_step(root: Path, disk: dict[str, str | None]) -> str:
     """A step whose server died after its write-ahead record, files then as in `disk`."""
     project = Project.open(root, "shadow")
@@ -59,12 +66,25 @@ def interrupted_step(root: Path, disk: dict[str, str | None]) -> str:
     return draft.step_id
 
 
+def test_opening_settles_nothing_until_recover_runs(root: Path) -> None:
+    step_id = interrupted_step(root, {"a.txt": "a1\n"})
+    project = Project.open(root, "shadow")
+    try:
+        [pending] = project.store.pending_steps()
+        assert pending.step_id == step_id and project.store.list_steps() == []
+        assert (root / "a.txt").read_text() == "a1\n" and not (root / "new").exists()
+        assert [s.outcome for s in recover(project).steps] == ["completed"]
+        assert project.store.pending_steps() == [] and recover(project).steps == []
+    finally:
+        project.close()
+
+
 def test_half_applied_step_is_completed(root: Path) -> None:
     step_id = interrupted_step(root, {"a.txt": "a1\n"})  # b and c not written yet
     (root / ".b.txt.k3j9x_2q.tmp").write_text("b")  # an atomic write cut short
-    project = Project.open(root, "shadow")
+    project, recovery = opened(root)
     try:
-        [settled] = project.recovered
+        [settled] = recovery.steps
         assert (settled.step_id, settled.outcome) == (step_id, "completed")
         assert "completed and can be undone" in settled.message
         assert (root / "a.txt").read_text() == "a1\n"
@@ -82,9 +102,9 @@ def test_half_applied_step_is_completed(root: Path) -> None:
 
 def test_step_that_never_reached_the_disk_is_dropped(root: Path) -> None:
     interrupted_step(root, {})
-    project = Project.open(root, "shadow")
+    project, recovery = opened(root)
     try:
-        assert [s.outcome for s in project.recovered] == ["not_applied"]
+        assert [s.outcome for s in recovery.steps] == ["not_applied"]
         assert project.store.list_steps() == [] and project.store.pending_steps() == []
         assert project.checkpoints.head() is None
     finally:
@@ -93,9 +113,9 @@ def test_step_that_never_reached_the_disk_is_dropped(root: Path) -> None:
 
 def test_files_changed_since_are_left_alone_and_reported(root: Path) -> None:
     interrupted_step(root, {"a.txt": "a1\n", "b.txt": "the user's own text\n"})
-    project = Project.open(root, "shadow")
+    project, recovery = opened(root)
     try:
-        [settled] = project.recovered
+        [settled] = recovery.steps
         assert settled.outcome == "abandoned" and "b.txt changed since" in settled.message
         assert (root / "b.txt").read_text() == "the user's own text\n"
         assert (root / "a.txt").read_text() == "a1\n"
@@ -103,8 +123,8 @@ def test_files_changed_since_are_left_alone_and_reported(root: Path) -> None:
         assert project.store.pending_steps() == []  # kept, but as abandoned
     finally:
         project.close()
-    reopened = Project.open(root, "shadow")
-    assert reopened.recovered == []  # reported once
+    reopened, again = opened(root)
+    assert again.steps == []  # reported once
     reopened.close()
 
 
@@ -123,9 +143,9 @@ def test_committed_step_without_its_row_is_recorded(root: Path) -> None:
         tokens=3,
     )
     project.close()  # killed before the store row
-    project = Project.open(root, "shadow")
+    project, recovery = opened(root)
     try:
-        assert [s.outcome for s in project.recovered] == ["recorded"]
+        assert [s.outcome for s in recovery.steps] == ["recorded"]
         [step] = project.store.list_steps()
         assert step.commit_sha == project.checkpoints.head()
         assert len(project.checkpoints.log(10)) == 1  # not committed twice
@@ -229,9 +249,9 @@ def test_interrupted_runs_and_their_proposals_are_marked(root: Path) -> None:
     store.create_run(RunRow("r-1", "editSelection", "d", "awaiting_review", "", None, 1.0, None))
     store.create_proposal(ProposalRow("p-1", "r-1", "t", "pending", 1.0, ()))
     project.close()
-    project = Project.open(root, "shadow")
+    project, recovery = opened(root)
     try:
-        assert project.interrupted_runs == ["r-1"]
+        assert recovery.interrupted_runs == ["r-1"]
         proposal = project.store.get_proposal("p-1")
         assert proposal is not None and proposal.status == "interrupted"
     finally:
@@ -242,20 +262,20 @@ def test_a_folder_another_live_server_has_open_is_left_alone(root: Path) -> None
     first = Project.open(root, "shadow")
     first.store.create_run(RunRow("r-1", "editSelection", "d", "running", "", None, 1.0, None))
     interrupted_step(root, {"a.txt": "a1\n"})  # as if `first` were applying a step
-    second = Project.open(root, "shadow")  # e.g. the terminal client on the same folder
+    second, recovery = opened(root)  # e.g. the terminal client on the same folder
     try:
         assert second.owner_lock is None
-        assert second.interrupted_runs == [] and second.recovered == []
+        assert recovery.interrupted_runs == [] and recovery.steps == []
         run = second.store.get_run("r-1")
         assert run is not None and run.status == "running"
         assert len(second.store.pending_steps()) == 1
     finally:
         second.close()
         first.close()
-    third = Project.open(root, "shadow")  # the first server is gone
+    third, recovery = opened(root)  # the first server is gone
     try:
-        assert third.interrupted_runs == ["r-1"]
-        assert [s.outcome for s in third.recovered] == ["completed"]
+        assert recovery.interrupted_runs == ["r-1"]
+        assert [s.outcome for s in recovery.steps] == ["completed"]
     finally:
         third.close()
 

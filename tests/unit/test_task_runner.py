@@ -8,7 +8,7 @@ import pytest
 
 from samokoder.agents.project import Project
 from samokoder.agents.review import ProposalBook
-from samokoder.agents.runs import RunContext
+from samokoder.agents.runs import Run
 from samokoder.agents.schemas import FileStep
 from samokoder.agents.task_runner import ProjectFolder, _layers
 from samokoder.errors import OutsideWorkspaceError
@@ -43,7 +43,7 @@ def test_unknown_dependency_is_ignored_and_cycle_broken() -> None:
 @pytest.fixture
 def folder(tmp_path: Path) -> ProjectFolder:
     project = Project.open(tmp_path, "shadow")
-    ctx = RunContext("r-1", "generate", project, Settings(), MemoryHost(), ProposalBook(), "off")
+    ctx = Run("r-1", "generate", project, Settings(), MemoryHost(), ProposalBook(), "off")
     return ProjectFolder(ctx, "app")
 
 

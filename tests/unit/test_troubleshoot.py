@@ -10,7 +10,7 @@ import pytest
 from samokoder.agents import troubleshoot
 from samokoder.agents.project import Project
 from samokoder.agents.review import Decision
-from samokoder.agents.runs import RunContext
+from samokoder.agents.runs import Run
 from samokoder.agents.schemas import Task
 from samokoder.agents.task_runner import ProjectFolder
 from samokoder.agents.troubleshoot import check_task, failure_report, project_path
@@ -36,7 +36,7 @@ class Fixer:
 
     async def __call__(
         self,
-        ctx: RunContext,
+        ctx: Run,
         where: ProjectFolder,
         task: Task,
         report: str,
