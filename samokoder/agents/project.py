@@ -19,7 +19,12 @@ from samokoder.store.db import STATE_DIR, Store
 from samokoder.workspace.checkpoints import CheckpointRepo
 from samokoder.workspace.confinement import IgnoreMatcher, Workspace
 from samokoder.workspace.file_watch import FolderWatch
-from samokoder.workspace.repo_map import RepoMap, refresh_workspace, scan_workspace
+from samokoder.workspace.repo_map import (
+    RepoMap,
+    listed_folders,
+    refresh_workspace,
+    scan_workspace,
+)
 
 
 @dataclass
@@ -60,13 +65,33 @@ class Project:
     async def current_map(self) -> RepoMap:
         """The workspace map now: a full scan the first time (and when the folder watcher
         cannot be trusted), else only the files changed since (milliseconds)."""
-        if self.watch is None:
-            self.watch = FolderWatch(self.root)
+        watch = self.watch
+        changed = watch.take() if watch is not None else None
+        if watch is not None and changed is not None:
+            repo, folders = await asyncio.to_thread(self._refresh, watch, changed)
+        else:
+            repo, folders = await asyncio.to_thread(self._scan)
+            if watch is not None and folders == watch.folders:
+                folders = None
+        if folders is not None:  # the first map, or new folders: watch what is listed now
+            if watch is not None:
+                watch.stop()
+            self.watch = FolderWatch(self.root, folders)
             self.watch.start()
-        changed = self.watch.take()
-        if changed is None:
-            return await asyncio.to_thread(scan_workspace, self.workspace, self.ignore)
-        return await asyncio.to_thread(refresh_workspace, self.workspace, self.ignore, changed)
+        return repo
+
+    def _scan(self) -> tuple[RepoMap, frozenset[str]]:
+        """Blocking. The whole map, and the folders a watcher must watch for it."""
+        return scan_workspace(self.workspace, self.ignore), listed_folders(self.workspace)
+
+    def _refresh(
+        self, watch: FolderWatch, changed: set[str]
+    ) -> tuple[RepoMap, frozenset[str] | None]:
+        """Blocking. The map after `changed`, and the folders to watch when the refresh
+        went into new ones (heard of through their parent, not watched yet)."""
+        repo = refresh_workspace(self.workspace, self.ignore, changed)
+        folders = listed_folders(self.workspace)
+        return repo, None if folders <= watch.folders else folders
 
     def files_changed(self, rels: Iterable[str]) -> None:
         """Files a step of ours wrote: the next map looks at them before their events come."""

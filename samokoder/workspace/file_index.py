@@ -87,6 +87,12 @@ class FileIndex:
         self._file: IndexFile | None = None  # the index on disk, when the folder has one
         self._loaded = False
         self._unsaved: dict[str, Row | None] = {}
+        self.folders: set[str] = {""}
+        """Every folder the walks went into (for a folder watcher); gone ones stay."""
+
+    def listed_folders(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self.folders)
 
     def scan(self, ignore: IgnoreMatcher) -> RepoMap:
         """Walk the whole tree; files whose ``(mtime_ns, size)`` did not change are not read."""
@@ -95,7 +101,9 @@ class FileIndex:
 
     def _scan(self, ignore: IgnoreMatcher) -> RepoMap:
         self._load()
-        found, skips = _walk(self.ws, ignore, [""])
+        folders: set[str] = set()
+        found, skips = _walk(self.ws, ignore, [""], folders=folders)
+        self.folders = folders
         for rel in [r for r in self._stamps if r not in found]:
             self._drop(rel)
         self._visit_all(found, skips)
@@ -131,7 +139,7 @@ class FileIndex:
             except OSError:
                 entry = None
             if entry is not None:  # else it is gone
-                found, skips = _walk(self.ws, ignore, [parent], only=entry)
+                found, skips = _walk(self.ws, ignore, [parent], only=entry, folders=self.folders)
         for old in self._known_under(rel):
             if old not in found:
                 self._drop(old)
@@ -279,17 +287,21 @@ def _walk(
     ignore: IgnoreMatcher,
     start: list[str],
     only: os.DirEntry[str] | None = None,
+    folders: set[str] | None = None,
 ) -> tuple[dict[str, Stamp], dict[str, str]]:
     """Files to read (with their stamp) and what was left out why, breadth-first.
 
     One batched ignore check per folder level keeps git calls few. With ``only``,
     the first level is that one entry of ``start[0]`` (and what is under it).
+    ``folders`` gets every folder gone into.
     """
     found: dict[str, Stamp] = {}
     skips: dict[str, str] = {}
     level = start
     first = only
     while level:
+        if folders is not None:
+            folders.update(level)
         subdirs: list[str] = []
         files: list[tuple[str, Stamp]] = []
         for rel_dir in level:

@@ -5,9 +5,15 @@ files, against about 0.4 s for a walk that stats every file. `FolderWatch` runs
 watchfiles (inotify, FSEvents, ReadDirectoryChangesW) in the background and
 collects the changed paths; `take` hands them over, or None when only a full
 scan can be trusted: before the watcher is armed, right after it is (the changes
-made before it was armed were not heard), after it failed, and every
-`FULL_SCAN_EVERY` seconds in case the OS dropped events. Paths a step of ours
-wrote are added by `touch`, so they count at once, before their events arrive.
+made before it was armed were not heard), after it failed, once a new folder
+appeared, and every `FULL_SCAN_EVERY` seconds in case the OS dropped events.
+Paths a step of ours wrote are added by `touch`, so they count at once.
+
+Only the folders the map lists are watched, each on its own (not recursively): a
+recursive watch would also spend the user's inotify watches on `node_modules` and
+ignored trees, which the editor's own watcher needs. A folder created later is
+heard of (its parent is watched) but not watched: the owner then starts a new
+watch over the folders the refresh went into (see `Project.current_map`).
 """
 
 from __future__ import annotations
@@ -28,8 +34,9 @@ SKIPPED_DIRS = frozenset({".git", ".samokoder", "node_modules", "__pycache__", "
 
 
 class FolderWatch:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, folders: Iterable[str] = ("",)) -> None:
         self.root = root
+        self.folders = frozenset(set(folders) | {""})  # workspace-relative; "" is the root
         self._changed: set[str] = set()
         self._armed = False
         self._synced = False
@@ -81,9 +88,11 @@ class FolderWatch:
             from watchfiles import DefaultFilter, awatch
 
             watch_filter = DefaultFilter(ignore_dirs=tuple(SKIPPED_DIRS))
+            folders = [self.root / f if f else self.root for f in sorted(self.folders)]
             async for changes in awatch(
-                self.root,
+                *folders,
                 watch_filter=watch_filter,
+                recursive=False,
                 stop_event=self._stop,
                 step=20,
                 rust_timeout=ARMED_AFTER_MS,

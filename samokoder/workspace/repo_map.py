@@ -76,6 +76,12 @@ def refresh_workspace(
     return file_index.index_for(ws, max_file_bytes).refresh(ignore, changed)
 
 
+def listed_folders(ws: Workspace, *, max_file_bytes: int = 1_000_000) -> frozenset[str]:
+    """The folders the last scan (and refreshes) went into, "" for the root: what a
+    folder watcher must watch to hear of every change the map would show."""
+    return file_index.index_for(ws, max_file_bytes).listed_folders()
+
+
 # --- context files ----------------------------------------------------------------
 
 

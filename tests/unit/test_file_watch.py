@@ -24,7 +24,7 @@ async def until(check: Callable[[], object], seconds: float = 10.0) -> None:
 async def test_changes_are_heard_after_one_full_scan(tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "old.py").write_text("x = 1\n")
-    watch = FolderWatch(tmp_path)
+    watch = FolderWatch(tmp_path, {"src"})
     assert watch.take() is None  # not armed: only a full scan can be trusted
     watch.start()
     try:
@@ -90,6 +90,7 @@ async def test_a_projects_maps_look_only_at_what_changed(
     from samokoder.agents.project import Project
 
     (tmp_path / "a.py").write_text("def a():\n    pass\n")
+    (tmp_path / "empty").mkdir()
     project = await asyncio.to_thread(Project.open, tmp_path, "shadow")
     try:
         first = await project.current_map()  # a full scan; starts the watcher
@@ -104,14 +105,35 @@ async def test_a_projects_maps_look_only_at_what_changed(
 
         monkeypatch.setattr(project_module, "scan_workspace", no_full_scan)
         (tmp_path / "b.py").write_text("def b():\n    pass\n")
+        (tmp_path / "empty" / "e.py").write_text("def e():\n    pass\n")  # watched while empty
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 10
-        while "b.py" not in [e.path for e in (await project.current_map()).entries]:
-            assert loop.time() < deadline, "b.py never seen"
+        while {"b.py", "empty/e.py"} - {e.path for e in (await project.current_map()).entries}:
+            assert loop.time() < deadline, "b.py or empty/e.py never seen"
             await asyncio.sleep(0.02)
+        (tmp_path / "empty" / "e.py").unlink()
         (tmp_path / "a.py").unlink()
-        project.files_changed(["a.py"])  # as a step of ours says
+        project.files_changed(["a.py", "empty/e.py"])  # as a step of ours says
         assert [e.path for e in (await project.current_map()).entries] == ["b.py"]
+
+        # a new folder: heard through its parent, listed by the refresh, then watched too
+        (tmp_path / "pkg" / "sub").mkdir(parents=True)
+        (tmp_path / "pkg" / "sub" / "c.py").write_text("def c():\n    pass\n")
+        deadline = loop.time() + 10
+        while "pkg/sub/c.py" not in [e.path for e in (await project.current_map()).entries]:
+            assert loop.time() < deadline, "pkg/sub/c.py never seen"
+            await asyncio.sleep(0.02)
+        assert project.watch is not watch and {"pkg", "pkg/sub"} <= project.watch.folders
+        monkeypatch.undo()  # the new watch starts with full scans, as any does
+        renewed = project.watch
+        await until(lambda: renewed.watching)
+        await project.current_map()
+        monkeypatch.setattr(project_module, "scan_workspace", no_full_scan)
+        (tmp_path / "pkg" / "sub" / "d.py").write_text("def d():\n    pass\n")
+        deadline = loop.time() + 10
+        while "pkg/sub/d.py" not in [e.path for e in (await project.current_map()).entries]:
+            assert loop.time() < deadline, "pkg/sub/d.py never seen"
+            await asyncio.sleep(0.02)
     finally:
         await asyncio.to_thread(project.close)
         await asyncio.sleep(0.6)
