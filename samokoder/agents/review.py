@@ -117,13 +117,15 @@ class ProposalBook:
         if not proposal.decision.done():
             proposal.decision.set_result(decision)
 
-    async def withdraw(self, run_id: str) -> None:
-        """A run ended (cancelled, failed): its proposals can no longer be accepted."""
-        for proposal in [p for p in self._pending.values() if p.run_id == run_id]:
-            self._close(proposal, Decision("cancelled"))
-            await asyncio.to_thread(
-                proposal.project.store.set_proposal_status, proposal.proposal_id, "cancelled"
-            )
+    async def withdraw(self, proposal: Proposal | None) -> None:
+        """A run ended (cancelled, failed) with `proposal` waiting for review: it can no
+        longer be accepted. One being applied right now is not in the book: left alone."""
+        if proposal is None or proposal.proposal_id not in self._pending:
+            return
+        self._close(proposal, Decision("cancelled"))
+        await asyncio.to_thread(
+            proposal.project.store.set_proposal_status, proposal.proposal_id, "cancelled"
+        )
 
     async def file_view(self, proposal_id: object, rel: object) -> dict[str, str]:
         proposal = self.get(proposal_id)

@@ -307,7 +307,7 @@ class RunManager:
         error, kind = failure
         store = ctx.project.store
         try:
-            await self.book.withdraw(ctx.run_id)
+            await self.book.withdraw(ctx.pending)
             await asyncio.to_thread(
                 store.update_run,
                 ctx.run_id,

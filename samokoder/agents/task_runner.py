@@ -156,12 +156,16 @@ async def draft_task(
     if notes and ignored:  # what the code writers sent last time and was left out
         notes += "\nIn the previous attempt:\n" + "\n".join(ignored)
     written = await _write_all(ctx, task, steps, design, currents, label, user_notes=notes)
+    change = _change_set(where, task, label, currents, written)
     if ahead is not None:
-        _tell(ahead, _change_set(where, task, label, currents, written)[0])
-    written = await _review(ctx, task, steps, design, currents, written, label)
-    change_set, bases, tokens, model = _change_set(where, task, label, currents, written)
-    if ahead is not None:
-        _tell(ahead, change_set)
+        _tell(ahead, change[0])
+    reviewed = await _review(ctx, task, steps, design, currents, written, label)
+    if reviewed is not written:  # the reviewer had files written again
+        written = reviewed
+        change = _change_set(where, task, label, currents, written)
+        if ahead is not None:
+            _tell(ahead, change[0])
+    change_set, bases, tokens, model = change
     return Draft(steps, currents, written, change_set, bases, tokens, model)
 
 

@@ -26,11 +26,12 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from samokoder.workspace.file_index import EXCLUDED_DIRS
+
 log = logging.getLogger(__name__)
 
 FULL_SCAN_EVERY = 300.0  # seconds; a full scan also catches events the OS dropped
 ARMED_AFTER_MS = 500  # the watcher says it is running by a first (empty) yield
-SKIPPED_DIRS = frozenset({".git", ".samokoder", "node_modules", "__pycache__", ".venv"})
 
 
 class FolderWatch:
@@ -87,7 +88,7 @@ class FolderWatch:
         try:
             from watchfiles import DefaultFilter, awatch
 
-            watch_filter = DefaultFilter(ignore_dirs=tuple(SKIPPED_DIRS))
+            watch_filter = DefaultFilter(ignore_dirs=tuple(EXCLUDED_DIRS))
             folders = [self.root / f if f else self.root for f in sorted(self.folders)]
             async for changes in awatch(
                 *folders,
@@ -118,4 +119,4 @@ class FolderWatch:
         if rel.startswith(".."):
             return None
         rel = rel.replace(os.sep, "/")
-        return None if rel.split("/", 1)[0] in SKIPPED_DIRS else rel
+        return None if any(part in EXCLUDED_DIRS for part in rel.split("/")) else rel
