@@ -9,7 +9,8 @@ provider recorded, each request's cached part is the longest prefix it shares,
 byte for byte, with an earlier request of the same run, counted when it is at least
 1,024 tokens long and rounded down to 128 tokens as OpenAI bills it. Tokens are
 4 characters each. Cost: litellm's price table for ``gpt-4.1-mini`` (cached input at
-a quarter of the input price).
+a quarter of the input price). Also printed: the cost the new run would have if every
+one of its prompt tokens were cached, the most any prompt layout can save.
 
 TREE is a checkout with the old layout (default: ``git worktree add`` of commit
 BASELINE in a temporary folder, removed afterwards); the same script measures both, each in a
@@ -234,6 +235,7 @@ async def one_run(
         "cached": cached,
         "billed": billed,
         "prompt_billed": prompt_billed,
+        "all_cached": cost(total, total, completion)[0],
         "roles": by_role(bodies, hits),
     }
 
@@ -299,6 +301,13 @@ def main() -> None:
             f"{kind:10} share {share:.0%} (goal >= 60 %: {'ok' if share >= 0.6 else 'MISSED'}); "
             f"billed {billed:.0%} below today, its prompt part {prompt:.0%} "
             f"(goal >= 40 %: {'ok' if billed >= 0.4 else 'MISSED'})"
+        )
+        ceiling = 1 - new[kind]["all_cached"] / old[kind]["billed"]
+        completions = 1 - old[kind]["prompt_billed"] / old[kind]["billed"]
+        print(
+            f"{'':10} with every prompt token of the new run cached it would be {ceiling:.0%} "
+            f"below today: completions are {completions:.0%} of today's cost and no prompt "
+            "layout makes them cheaper"
         )
         roles = ", ".join(
             f"{role} {n}x {cached * 100 // max(total, 1)}%"

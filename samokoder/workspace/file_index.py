@@ -54,6 +54,7 @@ EXCLUDED_DIRS = PROTECTED_DIRS | {
 """Folder names never walked: protected, dependencies, caches and build output."""
 
 _REBUILD_AFTER = 256  # listing changes past which one sort beats inserting one by one
+_SAVE_EVERY = 20_000  # rows: a first scan writes them while the workers still parse
 
 
 Stamp = tuple[int, int]
@@ -177,6 +178,8 @@ class FileIndex:
             else:
                 self._unsaved[rel] = Row(rel, *stamp, status, 0, None, ())
             self._remember(rel, stamp, entry, status)
+            if len(self._unsaved) >= _SAVE_EVERY:
+                self._save()
 
     def _remember(self, rel: str, stamp: Stamp, entry: FileEntry | None, reason: str) -> None:
         self._stamps[rel] = stamp
@@ -228,11 +231,14 @@ class FileIndex:
             if self._file is not None:
                 self._file.close()
 
-    def _snapshot(self) -> RepoMap:
+    def _save(self) -> None:
         if self._unsaved:
             if self._file is not None:
                 self._file.save(self._unsaved.items())
             self._unsaved.clear()
+
+    def _snapshot(self) -> RepoMap:
+        self._save()
         skipped = Counter(self._skips.values())
         skipped.update(self._unlisted.values())
         counts = {k: v for k, v in sorted(skipped.items()) if v}

@@ -27,6 +27,7 @@ _WEIGHT_MAX = (1 << _WEIGHT_BITS) - 1
 _DOTTED_SIDE_MAX = 80  # longest class or member name a dotted symbol is looked up with
 _DOTTED_MIN = 5
 _SYMBOL_HITS_MAX = 5
+_GROUPS = ("place", "word", "part", "dotted")
 
 # A posting is packed ``file_id << _WEIGHT_BITS | bound``: an int alone when one file
 # holds the word (most symbol names), an array when several do. Arrays, not lists of
@@ -104,11 +105,12 @@ def _file_terms(entry: FileEntry) -> list[tuple[str, str, int]]:
 
     Groups: ``place`` (last part of a path in the text), ``word`` (an identifier),
     ``part`` (a word part), ``dotted`` (``Class.method`` written in the text). A term
-    may come more than once (its stem and its folder): the bounds add up.
+    may come more than once (its stem and a symbol): the bounds add up. The terms
+    of the file's folders are the folder's (`_folder_terms`), kept once per folder.
     """
-    folder, _, name = entry.path.lower().rpartition("/")
+    name = entry.path.lower().rpartition("/")[2]
     stem = name.split(".", 1)[0]
-    terms = [("place", name, 100), ("word", stem, 12), *_folder_terms(folder)]
+    terms = [("place", name, 100), ("word", stem, 12)]
     terms.extend(("part", part, 3) for part in symbols.name_parts(stem))
     if not entry.symbols:
         return terms
@@ -134,7 +136,7 @@ def _file_terms(entry: FileEntry) -> list[tuple[str, str, int]]:
 
 @functools.lru_cache(maxsize=4096)
 def _folder_terms(folder: str) -> tuple[tuple[str, str, int], ...]:
-    """The terms every file of a folder (lower-cased path) gets from it; shared, so cached."""
+    """The terms every file of a folder (lower-cased path) gets from it."""
     if not folder:
         return ()
     folders = folder.split("/")
@@ -144,10 +146,16 @@ def _folder_terms(folder: str) -> tuple[tuple[str, str, int], ...]:
     return tuple(terms)
 
 
+def _folder_key(path: str) -> str:
+    return path.lower().rpartition("/")[0]
+
+
 class TermIndex:
     """Files by id and, per group and term, the files it may score in with a bound.
 
-    Changed in place by the scan that owns it (`add`, `remove`, `set_generation`,
+    What a file's folders add is kept per folder (lower-cased), not per file: a
+    folder's terms are shared by all its files, and deep trees have many of them.
+    Changed in place by the scan that owns it (`add`, `remove`, ``generation``,
     under ``lock``); a map made by an earlier scan is searched only while the
     generation it carries is still the index's.
     """
@@ -158,26 +166,28 @@ class TermIndex:
         self._ids: dict[str, int] = {}
         self._entries: list[FileEntry | None] = []
         self._free: list[int] = []
-        self._groups: dict[str, dict[str, Posting]] = {
-            g: {} for g in ("place", "word", "part", "dotted")
-        }
+        self._groups: dict[str, dict[str, Posting]] = {g: {} for g in _GROUPS}
+        self._folder_files: dict[str, set[int]] = {}
+        self._folder_groups: dict[str, dict[str, dict[str, int]]] = {g: {} for g in _GROUPS}
 
     def __len__(self) -> int:
         return len(self._ids)
 
     def add(self, entry: FileEntry) -> None:
         """Index ``entry`` (replacing what was indexed under its path)."""
-        self.remove(entry.path)
+        if entry.path in self._ids:
+            self.remove(entry.path)
         fid = self._free.pop() if self._free else len(self._entries)
         if fid == len(self._entries):
             self._entries.append(entry)
         else:
             self._entries[fid] = entry
         self._ids[entry.path] = fid
+        self._add_to_folder(_folder_key(entry.path), fid)
         groups = self._groups
-        shifted = fid << _WEIGHT_BITS
+        shifted = fid << _WEIGHT_BITS  # every bound is below _WEIGHT_MAX: no clamp
         for group, term, bound in _file_terms(entry):
-            item = shifted | (bound if bound < _WEIGHT_MAX else _WEIGHT_MAX)
+            item = shifted | bound
             postings = groups[group]
             old = postings.get(term)
             if old is None:
@@ -194,9 +204,10 @@ class TermIndex:
             return
         entry = self._entries[fid]
         assert entry is not None
+        self._remove_from_folder(_folder_key(path), fid)
         for group, term, bound in _file_terms(entry):
             postings = self._groups[group]
-            item = fid << _WEIGHT_BITS | (bound if bound < _WEIGHT_MAX else _WEIGHT_MAX)
+            item = fid << _WEIGHT_BITS | bound
             old = postings.get(term)
             if isinstance(old, int):
                 if old == item:
@@ -207,6 +218,28 @@ class TermIndex:
                     postings[term] = old[0]
         self._entries[fid] = None
         self._free.append(fid)
+
+    def _add_to_folder(self, folder: str, fid: int) -> None:
+        files = self._folder_files.get(folder)
+        if files is None:
+            files = self._folder_files[folder] = set()
+            for group, term, bound in _folder_terms(folder):
+                folders = self._folder_groups[group].setdefault(term, {})
+                folders[folder] = folders.get(folder, 0) + bound
+        files.add(fid)
+
+    def _remove_from_folder(self, folder: str, fid: int) -> None:
+        files = self._folder_files[folder]
+        files.discard(fid)
+        if files:
+            return
+        del self._folder_files[folder]
+        for group, term, _ in _folder_terms(folder):
+            folders = self._folder_groups[group].get(term)
+            if folders is not None:
+                folders.pop(folder, None)  # a term twice in one path: gone the first time
+                if not folders:
+                    del self._folder_groups[group][term]
 
     def search(self, query: _Query, limit: int, generation: int) -> list[str] | None:
         """Best ``limit`` paths for ``query``; None when the index moved past ``generation``.
@@ -273,13 +306,16 @@ class TermIndex:
         ]
         for group, terms in lookups:
             postings = self._groups[group]
+            by_folder = self._folder_groups[group]
             for term in terms:
                 found = postings.get(term)
-                if found is None:
-                    continue
-                for item in (found,) if isinstance(found, int) else found:
-                    fid = item >> _WEIGHT_BITS
-                    bounds[fid] = bounds.get(fid, 0) + (item & _WEIGHT_MAX)
+                if found is not None:
+                    for item in (found,) if isinstance(found, int) else found:
+                        fid = item >> _WEIGHT_BITS
+                        bounds[fid] = bounds.get(fid, 0) + (item & _WEIGHT_MAX)
+                for folder, bound in by_folder.get(term, {}).items():
+                    for fid in self._folder_files[folder]:
+                        bounds[fid] = bounds.get(fid, 0) + bound
         return bounds
 
 
