@@ -103,7 +103,9 @@ class FileIndex:
     def _scan(self, ignore: IgnoreMatcher) -> RepoMap:
         self._load()
         folders: set[str] = set()
-        found, skips = _walk(self.ws, ignore, [""], folders=folders)
+        # Nothing known yet: each file is read, so its reader stats it (off this thread).
+        stat_files = bool(self._stamps)
+        found, skips = _walk(self.ws, ignore, [""], folders=folders, stat_files=stat_files)
         self.folders = folders
         for rel in [r for r in self._stamps if r not in found]:
             self._drop(rel)
@@ -131,7 +133,7 @@ class FileIndex:
 
     def _refresh_one(self, ignore: IgnoreMatcher, rel: str) -> None:
         parent, _, name = rel.rpartition("/")
-        found: dict[str, Stamp] = {}
+        found: dict[str, Stamp | None] = {}
         skips: dict[str, str] = {}
         if _reachable(self.ws, ignore, parent):
             try:
@@ -162,12 +164,18 @@ class FileIndex:
         known.extend(r for r in self._unlisted if _under(r, rel))
         return known
 
-    def _visit_all(self, found: dict[str, Stamp], skips: dict[str, str]) -> None:
-        """Read the files whose stamp changed (in worker processes when they are many)."""
-        changed = [(rel, stamp) for rel, stamp in found.items() if self._stamps.get(rel) != stamp]
+    def _visit_all(self, found: dict[str, Stamp | None], skips: dict[str, str]) -> None:
+        """Read the files whose stamp changed or is not known (in worker processes when
+        they are many)."""
+        stamps = self._stamps
+        changed = [
+            (rel, stamp)
+            for rel, stamp in found.items()
+            if stamp is None or stamps.get(rel) != stamp
+        ]
         for rel, stamp, facts in parse_pool.analyze(self._root, changed, self.max_file_bytes):
             self._drop(rel)
-            if facts is None:
+            if facts is None or stamp is None:
                 skips[rel] = "unreadable"  # not remembered: tried again next scan
                 continue
             status, lines, language, names = facts
@@ -294,14 +302,16 @@ def _walk(
     start: list[str],
     only: os.DirEntry[str] | None = None,
     folders: set[str] | None = None,
-) -> tuple[dict[str, Stamp], dict[str, str]]:
+    stat_files: bool = True,
+) -> tuple[dict[str, Stamp | None], dict[str, str]]:
     """Files to read (with their stamp) and what was left out why, breadth-first.
 
     One batched ignore check per folder level keeps git calls few. With ``only``,
     the first level is that one entry of ``start[0]`` (and what is under it).
-    ``folders`` gets every folder gone into.
+    ``folders`` gets every folder gone into. Without ``stat_files`` the files' stamps
+    are None (left to whoever reads them).
     """
-    found: dict[str, Stamp] = {}
+    found: dict[str, Stamp | None] = {}
     skips: dict[str, str] = {}
     level = start
     first = only
@@ -309,9 +319,9 @@ def _walk(
         if folders is not None:
             folders.update(level)
         subdirs: list[str] = []
-        files: list[tuple[str, Stamp]] = []
+        files: list[tuple[str, Stamp | None]] = []
         for rel_dir in level:
-            _list_dir(ws, rel_dir, subdirs, files, skips, only=first)
+            _list_dir(ws, rel_dir, subdirs, files, skips, only=first, stat_files=stat_files)
         first = None
         ignored = ignore.ignored([*subdirs, *(rel for rel, _ in files)])
         level = []
@@ -332,9 +342,10 @@ def _list_dir(
     ws: Workspace,
     rel_dir: str,
     subdirs: list[str],
-    files: list[tuple[str, Stamp]],
+    files: list[tuple[str, Stamp | None]],
     skips: dict[str, str],
     only: os.DirEntry[str] | None,
+    stat_files: bool = True,
 ) -> None:
     if only is not None:
         found = [only]
@@ -352,6 +363,8 @@ def _list_dir(
             reason = _classify(ws, rel, entry)
             if reason == "dir":
                 subdirs.append(rel)
+            elif reason == "file" and not stat_files:
+                files.append((rel, None))
             elif reason == "file":
                 info = entry.stat(follow_symlinks=False)
                 files.append((rel, (info.st_mtime_ns, info.st_size)))

@@ -42,6 +42,7 @@ Facts = symbols.FileFacts | None
 """What was found in a file; None when it could not be read (not remembered)."""
 
 _analyze = symbols.analyze_file.__wrapped__  # callers keep what was read; no second cache
+_analyze_unstamped = symbols.analyze_unstamped
 # gc off in a worker: nothing it keeps lives long, so collections would only cost time.
 _WORKER = (
     "import gc, sys; gc.disable(); sys.path[:0] = sys.argv[1:]; from {0} import serve; serve()"
@@ -50,11 +51,13 @@ _WORKER_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "SYSTEMROOT")  # no keys (D
 
 
 def analyze(
-    root: str, items: Sequence[tuple[str, Stamp]], limit: int
-) -> Iterator[tuple[str, Stamp, Facts]]:
+    root: str, items: Sequence[tuple[str, Stamp | None]], limit: int
+) -> Iterator[tuple[str, Stamp | None, Facts]]:
     """``(rel, stamp, facts)`` for each of ``items``, in their order.
 
-    With one CPU, or fewer than `POOL_MIN_FILES` items, everything is read in the
+    An item without a stamp (a first scan does not stat what it lists) gets the
+    stamp of what was read; it stays None when the file could not be read. With
+    one CPU, or fewer than `POOL_MIN_FILES` items, everything is read in the
     calling thread.
     """
     workers = WORKERS or usable_cpus()
@@ -64,13 +67,13 @@ def analyze(
             with contextlib.closing(_pooled(root, items, limit, workers)) as batches:
                 for start, results in batches:
                     batch = items[start : start + BATCH_FILES]
-                    for (rel, stamp), facts in zip(batch, results, strict=True):
-                        yield rel, stamp, _from_json(facts)
+                    for (rel, _), (stamp, facts) in zip(batch, results, strict=True):
+                        yield rel, stamp and (stamp[0], stamp[1]), _from_json(facts)
                         done += 1
         except (OSError, ValueError, TypeError) as exc:  # a bad or short answer: not OSError
             logger.warning("parse workers failed (%s); reading the rest here", exc)
     for rel, stamp in items[done:]:
-        yield rel, stamp, _facts(root, rel, stamp, limit)
+        yield rel, *_stamped_facts(root, rel, stamp, limit)
 
 
 @contextlib.contextmanager
@@ -103,7 +106,7 @@ def usable_cpus() -> int:
 
 
 def _pooled(
-    root: str, items: Sequence[tuple[str, Stamp]], limit: int, workers: int
+    root: str, items: Sequence[tuple[str, Stamp | None]], limit: int, workers: int
 ) -> Generator[tuple[int, list[Any]], None, None]:
     """``(first item, results)`` per batch, in order; no worker is left when it is closed."""
     starts = range(0, len(items), BATCH_FILES)
@@ -142,12 +145,17 @@ def _pooled(
 
 
 def serve(stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
-    """A worker: one JSON request on stdin, then a JSON line of facts per batch on stdout."""
+    """A worker: one JSON request on stdin, then a JSON line per batch on stdout, of
+    ``[stamp, facts]`` per file."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     root, limit, batches = json.load(stdin)
     for batch in batches:
-        stdout.write(json.dumps([_facts(root, rel, tuple(stamp), limit) for rel, stamp in batch]))
+        stdout.write(
+            json.dumps(
+                [_stamped_facts(root, rel, stamp and tuple(stamp), limit) for rel, stamp in batch]
+            )
+        )
         stdout.write("\n")
         stdout.flush()
 
@@ -158,6 +166,17 @@ def _from_json(facts: list[Any] | None) -> Facts:
     status, lines, language, names = facts  # one copy of each word, not one per file:
     language = language and sys.intern(language)
     return symbols.FileFacts(sys.intern(status), lines, language, tuple(names))
+
+
+def _stamped_facts(
+    root: str, rel: str, stamp: Stamp | None, limit: int
+) -> tuple[Stamp | None, Facts]:
+    if stamp is not None:
+        return stamp, _facts(root, rel, stamp, limit)
+    try:
+        return _analyze_unstamped(os.path.join(root, rel), rel, limit)
+    except symbols.UnreadableFileError:
+        return None, None
 
 
 def _facts(root: str, rel: str, stamp: Stamp, limit: int) -> Facts:

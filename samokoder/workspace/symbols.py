@@ -169,8 +169,21 @@ def analyze_file(path: str, rel: str, *, mtime_ns: int, size: int, limit: int) -
     A file with a NUL byte in its first 8 KB is binary; one that is not UTF-8 is
     undecodable (it could not go into a prompt). Never follows a symlink.
     """
+    return facts_of(rel, _read_no_follow(path, limit)[0])
+
+
+def analyze_unstamped(path: str, rel: str, limit: int) -> tuple[tuple[int, int], FileFacts]:
+    """``((mtime_ns, size), facts)`` of a file not stat'ed before: the stamp of what was read.
+
+    A first scan leaves the ``stat`` of each file to whoever reads it (not cached).
+    """
+    data, info = _read_no_follow(path, limit)
+    return (info.st_mtime_ns, info.st_size), facts_of(rel, data)
+
+
+def facts_of(rel: str, data: bytes | None) -> FileFacts:
+    """What a file's bytes hold; ``data`` None: it is over the size limit."""
     language = language_for(rel)
-    data = _read_no_follow(path, limit)
     if data is None:
         return FileFacts("too_large", 0, language, ())
     if b"\x00" in data[:BINARY_SNIFF_BYTES]:
@@ -183,16 +196,20 @@ def analyze_file(path: str, rel: str, *, mtime_ns: int, size: int, limit: int) -
     return FileFacts("ok", lines, language, extract_symbols(language, data))
 
 
-def _read_no_follow(path: str, limit: int) -> bytes | None:
-    """The file's bytes, None when over ``limit``; refuses a symlink swapped in meanwhile."""
+def _read_no_follow(path: str, limit: int) -> tuple[bytes | None, os.stat_result]:
+    """The file's bytes (None when over ``limit``) and its ``fstat``; refuses a symlink
+    swapped in meanwhile."""
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW
     try:
         fd = os.open(path, flags)
     except OSError as exc:
         raise UnreadableFileError(f"{path}: {exc.strerror}") from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise UnreadableFileError(f"{path}: not a regular file")
+        if info.st_size > limit:
+            return None, info
         chunks: list[bytes] = []
         remaining = limit + 1  # the file may have grown since it was listed
         while remaining > 0:
@@ -206,7 +223,7 @@ def _read_no_follow(path: str, limit: int) -> bytes | None:
     finally:
         os.close(fd)
     data = b"".join(chunks)
-    return None if len(data) > limit else data
+    return (None if len(data) > limit else data), info
 
 
 def clear_caches() -> None:

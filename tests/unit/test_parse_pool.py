@@ -196,8 +196,26 @@ def test_a_worker_answers_one_json_line_per_batch(tmp_path: Path) -> None:
     parse_pool.serve(io.StringIO(json.dumps([str(tmp_path), LIMIT, batches])), out)
     lines = out.getvalue().splitlines()
     assert len(lines) == 2
-    answers = [parse_pool._from_json(f) for line in lines for f in json.loads(line)]
-    assert answers == [facts for _, _, facts in serial(tmp_path, items)]
+    answers = [
+        (s and tuple(s), parse_pool._from_json(f)) for line in lines for s, f in json.loads(line)
+    ]
+    assert answers == [(stamp, facts) for _, stamp, facts in serial(tmp_path, items)]
+
+
+def test_files_listed_without_a_stamp_get_the_stamp_of_what_was_read(tmp_path: Path) -> None:
+    """A first scan does not stat what it lists: the reader does, and says what it saw."""
+    make_tree(tmp_path)
+    stamped = items_of(tmp_path)
+    unstamped = [(rel, None) for rel, _ in stamped]
+    out = io.StringIO()
+    parse_pool.serve(io.StringIO(json.dumps([str(tmp_path), LIMIT, [unstamped]])), out)
+    through_worker = [
+        (s and tuple(s), parse_pool._from_json(f)) for s, f in json.loads(out.getvalue())
+    ]
+    in_thread = [(s, f) for _, s, f in parse_pool.analyze(str(tmp_path), unstamped, LIMIT)]
+    expected = [(stamp, facts) for _, stamp, facts in serial(tmp_path, stamped)]
+    expected[-1] = (None, None)  # gone.py: never read, so no stamp either
+    assert through_worker == in_thread == expected
 
 
 @pytest.fixture

@@ -266,7 +266,16 @@ def counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         reads.append(rel)
         return real(path, rel, **kwargs)
 
+    real_unstamped = parse_pool._analyze_unstamped
+
+    def counting_unstamped(
+        path: str, rel: str, limit: int
+    ) -> tuple[tuple[int, int], symbols.FileFacts]:
+        reads.append(rel)
+        return real_unstamped(path, rel, limit)
+
     monkeypatch.setattr(parse_pool, "_analyze", counting)
+    monkeypatch.setattr(parse_pool, "_analyze_unstamped", counting_unstamped)
     return reads
 
 
