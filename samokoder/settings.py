@@ -17,7 +17,7 @@ from pydantic.alias_generators import to_camel
 ReviewMode = Literal["proposal", "annotated", "off"]
 CheckpointMode = Literal["shadow", "repo"]
 CommandPolicy = Literal["ask", "never", "allow"]
-StructuredMode = Literal["auto", "json_schema", "json_object", "prompt"]
+StructuredMode = Literal["auto", "json_schema", "grammar", "json_object", "prompt"]
 DEFAULT_ALLOWED_COMMANDS = (
     "python",
     "python3",
@@ -79,8 +79,9 @@ class Settings(BaseModel):
     """Cap on the completion tokens of each call; also the budget's worst case per call."""
     structured_output: dict[str, StructuredMode] = Field(default_factory=dict)
     """Model (or `default`) -> how JSON replies are asked for: `auto` (litellm decides),
-    `json_schema`, `json_object` (schema in the prompt) or `prompt` (schema in the prompt,
-    no response_format)."""
+    `json_schema`, `grammar` (JSON mode with the schema, which llama.cpp enforces),
+    `json_object` (schema in the prompt) or `prompt` (schema in the prompt, no
+    response_format)."""
     cache_any_temperature: bool = False
     """Also cache replies sampled at temperature > 0 (they normally bypass the cache)."""
     cache_max_mb: float = Field(default=200.0, gt=0, le=100_000)

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -26,6 +27,11 @@ from samokoder.errors import SamokoderError
 log = logging.getLogger(__name__)
 
 BUDGET_SHARE = 0.5  # no drafting ahead once this share of budgetUsd is spent
+_WHY = {  # why a draft was not used, as the run's summary says it
+    "stale": "the files changed before they were needed",
+    "failed": "drafting failed and the work was done again",
+    "unneeded": "the run went another way before they were needed",
+}
 
 
 Make = Callable[[Run, ProjectFolder, Ahead], Coroutine[Any, Any, object]]
@@ -56,7 +62,7 @@ class Lookahead:
         self._where = where
         self._design = design
         self._job: _Job | None = None
-        self._unused = 0
+        self._unused: Counter[str] = Counter()
         self._unused_usd = 0.0
 
     def start(
@@ -84,7 +90,7 @@ class Lookahead:
         job = self._job
         if job is not None and job.index == index and job.proposed == proposed:
             return  # already under way against the same files
-        self._drop()
+        self._drop("stale" if job is not None and job.index == index else "unneeded")
         if not self._affordable():
             return
         shadow = dataclasses.replace(
@@ -110,7 +116,7 @@ class Lookahead:
             return None
         if job.index != index:
             self._job = job
-            self._drop()
+            self._drop("unneeded")
             return None
         job.claimed = True
         if job.written is not None and job.then is not None:
@@ -120,10 +126,10 @@ class Lookahead:
             made = await job.future
         except SamokoderError as exc:  # the work itself will meet it again, and say so
             log.info("drafting %d ahead failed: %s", index, exc.message)
-            self._wasted(job)
+            self._wasted(job, "failed")
             return None
         if not await fits(made):
-            self._wasted(job)
+            self._wasted(job, "stale")
             return None
         for note in job.shadow.notes:
             self._ctx.note(note)
@@ -132,15 +138,15 @@ class Lookahead:
     async def close(self) -> None:
         """Stop any draft under way; say what unused drafts cost."""
         job = self._job
-        self._drop()
+        self._drop("unneeded")
         if job is not None and job.future is not None:
             with contextlib.suppress(BaseException):
                 await job.future
         if self._unused:
+            why = "; ".join(f"{n}: {_WHY[reason]}" for reason, n in sorted(self._unused.items()))
             self._ctx.notes.append(
-                f"{self._unused} draft(s) made ahead during review were not used "
-                f"(the files changed before they were needed); they cost "
-                f"${self._unused_usd:.4f}."
+                f"{self._unused.total()} draft(s) made ahead during review were not used "
+                f"({why}); they cost ${self._unused_usd:.4f}."
             )
 
     async def _fits(self, draft: Draft) -> bool:  # a task's draft
@@ -158,13 +164,16 @@ class Lookahead:
         budget = self._ctx.budget
         return budget is None or budget.spent_usd < budget.limit_usd * BUDGET_SHARE
 
-    def _drop(self) -> None:
+    def _drop(self, reason: str) -> None:
         job, self._job = self._job, None
         if job is not None and job.future is not None:
-            job.future.cancel()
-            self._wasted(job)
+            future = job.future
+            if future.done() and not future.cancelled() and future.exception() is not None:
+                reason = "failed"
+            future.cancel()
+            self._wasted(job, reason)
 
-    def _wasted(self, job: _Job) -> None:
+    def _wasted(self, job: _Job, reason: str) -> None:
         if job.shadow.spent_usd > 0 or (job.future is not None and job.future.done()):
-            self._unused += 1
+            self._unused[reason] += 1
             self._unused_usd += job.shadow.spent_usd

@@ -1,10 +1,14 @@
 """Structured replies: ask for JSON matching a pydantic model, read it back forgivingly.
 
-Three ways to ask (the ``structuredOutput`` setting, per model): ``json_schema`` (the
+Four ways to ask (the ``structuredOutput`` setting, per model): ``json_schema`` (the
 schema in ``response_format``; where litellm says the model supports it, the default),
+``grammar`` (JSON mode with the schema beside it, ``{"type": "json_object", "schema":
+...}``, which llama.cpp's servers compile into a grammar the sampler must follow: even
+a tiny local model then sends JSON of the right shape; chosen only when set),
 ``json_object`` (JSON mode, schema in the prompt: what llama.cpp, Ollama and most
 self-hosted servers take) and ``prompt`` (schema in the prompt only). A server that
-answers that a mode is unsupported moves the request to the next one at once. Either
+answers that a mode is unsupported moves the request to the next one at once
+(``json_schema`` and ``grammar`` to ``json_object``, that to ``prompt``). Either
 way the reply is read tolerantly (a fenced block, prose before or after the object) and
 validated with pydantic; a failure becomes a message the model can act on. No I/O here.
 """
@@ -26,8 +30,13 @@ _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 _ERROR_LIMIT: Final = 1500
 
 
-Mode = Literal["json_schema", "json_object", "prompt"]
+Mode = Literal["json_schema", "grammar", "json_object", "prompt"]
 MODES: Final[tuple[Mode, ...]] = get_args(Mode)
+_NEXT: Final[dict[Mode, Mode]] = {
+    "json_schema": "json_object",  # not grammar: only llama.cpp takes it, chosen when set
+    "grammar": "json_object",
+    "json_object": "prompt",
+}
 
 
 def choose_mode(litellm: ModuleType, model: str, configured: str) -> Mode:
@@ -40,14 +49,15 @@ def choose_mode(litellm: ModuleType, model: str, configured: str) -> Mode:
 
 def next_mode(mode: Mode) -> Mode | None:
     """The mode to try when the server says ``mode`` is unsupported (None: none left)."""
-    index = MODES.index(mode)
-    return MODES[index + 1] if index + 1 < len(MODES) else None
+    return _NEXT.get(mode)
 
 
 def request_parts(mode: Mode, schema: type[BaseModel]) -> tuple[dict[str, Any] | None, bool]:
     """``response_format`` to send and whether the schema goes in the prompt."""
     if mode == "json_schema":
         return response_format(schema), False
+    if mode == "grammar":
+        return {"type": "json_object", "schema": schema_of(schema)}, True
     if mode == "json_object":
         return {"type": "json_object"}, True
     return None, True

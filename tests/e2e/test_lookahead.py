@@ -73,6 +73,48 @@ async def test_next_task_is_drafted_during_review_and_used_at_once(editor: Edito
     assert roles[:2] == ["spec writer", "architect and tech lead"]
 
 
+async def test_a_draft_that_failed_is_done_again_and_the_summary_says_why(
+    editor: Editor,
+) -> None:
+    """Task 2's file, drafted during task 1's review, comes back cut off at the output
+    limit: the draft is not used, task 2 is written again after the accept (this time
+    whole), and the summary says the draft failed (not that files changed)."""
+    team = greeter_team(tasks=with_steps(GREETER_TASKS))
+    cut = []
+
+    def respond(body: dict[str, Any]) -> Reply:
+        reply = team(body)
+        messages = body["messages"]
+        writes_main = "File: greeter/__main__.py" in _user(messages)
+        if _role(messages) == "code writer" and writes_main and not cut:
+            cut.append(body)
+            return Reply(text=reply.text[: len(reply.text) // 2], finish_reason="length")
+        return reply
+
+    editor.provider.responder = respond
+    run = await editor.command("samokoder.generate", {"description": "greeter", "folder": "app"})
+    run_id = run["runId"]
+    first = await accept_next(editor, run_id, 0)
+    await editor.wait_until(lambda: bool(cut))  # the draft met the cut-off reply
+    await editor.command("samokoder.review.accept", {"proposalId": first["proposalId"]})
+    second = await accept_next(editor, run_id, 1)
+    assert second["title"] == "Task 2/2: Command line entry point"
+    await editor.command("samokoder.review.accept", {"proposalId": second["proposalId"]})
+    readme = await accept_next(editor, run_id, 2)
+    await editor.command("samokoder.review.reject", {"proposalId": readme["proposalId"]})
+    finished = await editor.finished_run(run_id)
+
+    assert finished["status"] == "succeeded", finished
+    assert writer_paths(editor).count("greeter/__main__.py") == 2  # drafted, then again
+    assert (editor.root / "app/greeter/__main__.py").read_text() == GREETER_FILES[
+        "greeter/__main__.py"
+    ]
+    assert (
+        "1 draft(s) made ahead during review were not used (1: drafting failed and the "
+        "work was done again)" in finished["summary"]
+    ), finished
+
+
 CORE_V1 = "def greet(name):\n    return f'Hello, {name}!'\n"
 CORE_V2 = "def greet(name):\n    return f'Hi, {name}!'\n"
 SHOUT = "\n\ndef shout(name):\n    return greet(name).upper()\n"
@@ -148,7 +190,10 @@ async def test_a_draft_made_against_a_rejected_proposal_is_thrown_away(editor: E
     # task 2 is built on the accepted v2, not on the rejected v1 it was first drafted against
     core = (editor.root / "app/core.py").read_text()
     assert core.startswith(CORE_V2) and "def shout(name):" in core and "Hello" not in core
-    assert "draft(s) made ahead during review were not used" in finished["summary"]
+    assert (
+        "1 draft(s) made ahead during review were not used (1: the files changed before they "
+        "were needed)" in finished["summary"]
+    )
 
 
 def _all_user_text(editor: Editor) -> str:

@@ -1,23 +1,34 @@
-"""A loopback TCP relay in front of llama.cpp's server that notes how each reply ended.
+"""A loopback TCP relay in front of llama.cpp's server that notes what each reply said.
 
-Samokoder's ledger does not record a reply's `finish_reason`, and a test must know
-which replies the real server cut off at the output limit to check that none of them
-was applied as complete. The relay copies bytes unchanged both ways (streaming and
-keep-alive untouched) and only reads them: chat requests going up, `finish_reason`
-values coming down.
+Samokoder's ledger does not record a reply's text or `finish_reason`, and a test must
+know which replies the real server cut off at the output limit, and what they said,
+to check that none of them was used as complete. The relay copies bytes unchanged
+both ways (streaming and keep-alive untouched) and only reads them: chat requests
+going up; coming down, each response (its chunked framing undone) read as server-sent
+events or one JSON body, for the text of its choice and how it ended.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import socket
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 _REQUEST = re.compile(rb"POST [^ ]*/chat/completions HTTP/1\.[01]\r\n")
-_FINISH = re.compile(rb'"finish_reason"\s*:\s*"([a-z_]+)"')
-_TAIL = 512  # bytes kept between reads so a match split across reads is still seen
+_TAIL = 512  # bytes kept between reads so a request line split across reads is still seen
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One chat reply as the server sent it: how it ended and its text."""
+
+    finish: str
+    text: str
 
 
 @dataclass
@@ -25,7 +36,11 @@ class Seen:
     """What went through the relay since the last `reset`."""
 
     requests: int = 0
-    finishes: list[str] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def finishes(self) -> list[str]:
+        return [reply.finish for reply in self.replies]
 
 
 class Relay:
@@ -53,7 +68,7 @@ class Relay:
 
     def seen(self) -> Seen:
         with self._lock:
-            return Seen(self._seen.requests, list(self._seen.finishes))
+            return Seen(self._seen.requests, list(self._seen.replies))
 
     def close(self) -> None:
         self._closed = True
@@ -76,20 +91,37 @@ class Relay:
                 continue
             with self._lock:
                 self._sockets.update((client, upstream))
-            for src, dst, up in ((client, upstream, True), (upstream, client, False)):
-                threading.Thread(target=self._pump, args=(src, dst, up), daemon=True).start()
+            threading.Thread(target=self._up, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._down, args=(upstream, client), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket, upward: bool) -> None:
-        pattern = _REQUEST if upward else _FINISH
+    def _up(self, src: socket.socket, dst: socket.socket) -> None:
         tail = b""
-        try:
+        with self._pumping(src, dst):
             while data := src.recv(65536):
                 dst.sendall(data)
                 buffer = tail + data
-                matches = list(pattern.finditer(buffer))
-                self._note(upward, matches)
+                matches = list(_REQUEST.finditer(buffer))
+                if matches:
+                    with self._lock:
+                        self._seen.requests += len(matches)
                 end = matches[-1].end() if matches else 0
                 tail = buffer[max(end, len(buffer) - _TAIL) :]
+
+    def _down(self, src: socket.socket, dst: socket.socket) -> None:
+        reader = _Responses(self._heard)
+        with self._pumping(src, dst):
+            while data := src.recv(65536):
+                dst.sendall(data)
+                reader.feed(data)
+
+    def _heard(self, reply: Reply) -> None:
+        with self._lock:
+            self._seen.replies.append(reply)
+
+    @contextlib.contextmanager
+    def _pumping(self, src: socket.socket, dst: socket.socket) -> Iterator[None]:
+        try:
+            yield
         except OSError:
             pass
         finally:
@@ -98,14 +130,85 @@ class Relay:
             with self._lock:
                 self._sockets.difference_update((src, dst))
 
-    def _note(self, upward: bool, matches: list[re.Match[bytes]]) -> None:
-        if not matches:
-            return
-        with self._lock:
-            if upward:
-                self._seen.requests += len(matches)
+
+class _Responses:
+    """HTTP/1.1 responses on one connection, read as they stream; each chat reply found
+    in a body goes to `heard` once its `finish_reason` comes."""
+
+    def __init__(self, heard: Callable[[Reply], None]) -> None:
+        self._heard = heard
+        self._buffer = b""
+        self._state = "head"  # head | size | body | crlf | trailer
+        self._chunked = False
+        self._left = 0  # bytes left of the current chunk or body
+        self._body = b""
+        self._text: list[str] = []
+
+    def feed(self, data: bytes) -> None:
+        self._buffer += data
+        while self._step():
+            pass
+
+    def _step(self) -> bool:
+        """Consume what the buffer holds for the current state; False when it needs more."""
+        if self._state == "body":
+            take = self._buffer[: self._left]
+            self._buffer = self._buffer[len(take) :]
+            self._left -= len(take)
+            self._read_body(take)
+            if self._left:
+                return False
+            if self._chunked:
+                self._state = "crlf"
             else:
-                self._seen.finishes.extend(m.group(1).decode() for m in matches)
+                self._done()
+            return True
+        end = self._buffer.find(b"\r\n\r\n" if self._state == "head" else b"\r\n")
+        if end < 0:
+            return False
+        line = self._buffer[:end]
+        self._buffer = self._buffer[end + (4 if self._state == "head" else 2) :]
+        if self._state == "head":
+            head = line.lower()
+            self._chunked = b"transfer-encoding: chunked" in head
+            found = re.search(rb"content-length: *(\d+)", head)
+            self._left = int(found.group(1)) if found else 0
+            self._body, self._text = b"", []
+            self._state = "size" if self._chunked else "body"
+        elif self._state == "size":
+            self._left = int(line.split(b";")[0].strip() or b"0", 16)
+            self._state = "body" if self._left else "trailer"
+        elif self._state == "crlf":
+            self._state = "size"
+        else:  # the empty line after the last chunk
+            self._done()
+        return True
+
+    def _read_body(self, data: bytes) -> None:
+        self._body += data
+        if not self._chunked:
+            return
+        while (end := self._body.find(b"\n")) >= 0:  # server-sent events, a line at a time
+            line, self._body = self._body[:end].strip(), self._body[end + 1 :]
+            if line.startswith(b"data:") and line[5:].strip().startswith(b"{"):
+                with contextlib.suppress(ValueError):  # never stop relaying over it
+                    self._event(json.loads(line[5:]))
+
+    def _event(self, event: dict[str, Any]) -> None:
+        for choice in event.get("choices") or []:
+            delta = choice.get("delta") or choice.get("message") or {}
+            if delta.get("content"):
+                self._text.append(delta["content"])
+            if choice.get("finish_reason"):
+                self._heard(Reply(choice["finish_reason"], "".join(self._text)))
+                self._text = []
+
+    def _done(self) -> None:
+        rest = self._body.strip()  # a whole JSON body (a reply not streamed)
+        if rest.startswith(b"{"):
+            with contextlib.suppress(ValueError):
+                self._event(json.loads(rest))
+        self._state = "head"
 
 
 def _close(sock: socket.socket) -> None:

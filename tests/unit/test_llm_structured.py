@@ -9,7 +9,9 @@ from samokoder.llm.structured import (
     StructuredReplyError,
     extract_json,
     feedback,
+    next_mode,
     parse_reply,
+    request_parts,
     response_format,
     schema_instruction,
     with_instruction,
@@ -106,3 +108,18 @@ def test_instruction_becomes_the_system_message_when_there_is_none() -> None:
     assert joined[0]["role"] == "system"
     assert joined[0]["content"] == schema_instruction(Item, in_prompt=False)
     assert '"count"' not in joined[0]["content"]
+
+
+def test_grammar_mode_sends_the_schema_in_json_mode_and_in_the_prompt() -> None:
+    """llama.cpp builds a grammar from ``schema``; the prompt carries it for the model too."""
+    sent, in_prompt = request_parts("grammar", Order)
+    assert sent == {"type": "json_object", "schema": Order.model_json_schema()}
+    assert in_prompt
+    assert request_parts("json_object", Order) == ({"type": "json_object"}, True)
+
+
+def test_a_refused_mode_falls_back_without_trying_grammar_unasked() -> None:
+    assert next_mode("json_schema") == "json_object"  # grammar is taken only when set
+    assert next_mode("grammar") == "json_object"
+    assert next_mode("json_object") == "prompt"
+    assert next_mode("prompt") is None
