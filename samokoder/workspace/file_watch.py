@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from samokoder.workspace.file_index import EXCLUDED_DIRS
+from samokoder.workspace.tree_walk import EXCLUDED_DIRS
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Sequence
 from samokoder.errors import SamokoderError
 from samokoder.workspace import file_index, symbols
 from samokoder.workspace.confinement import IgnoreMatcher, Workspace
-from samokoder.workspace.file_index import EXCLUDED_DIRS
 from samokoder.workspace.map_ranking import (
     CHARS_PER_TOKEN,
     FileEntry,
@@ -24,6 +23,7 @@ from samokoder.workspace.map_ranking import (
     render_map,
 )
 from samokoder.workspace.map_search import relevant_files
+from samokoder.workspace.tree_walk import EXCLUDED_DIRS
 
 __all__ = [
     "EXCLUDED_DIRS",
