@@ -130,7 +130,7 @@ async def run_implement(
     where = ProjectFolder(ctx, "")
     record = RunRecord(ctx, saved)
     await record.start(json.dumps({"kind": "implement", **asdict(request)}))
-    repo = await ctx.project.current_map()
+    repo = await ctx.project.current_map(ctx.progress)
     focus = list(request.files) or await asyncio.to_thread(
         relevant_files, repo, request.description
     )

@@ -11,13 +11,14 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from samokoder.store.db import STATE_DIR, Store
 from samokoder.workspace.checkpoints import CheckpointRepo
 from samokoder.workspace.confinement import IgnoreMatcher, Workspace
+from samokoder.workspace.file_index import Progress
 from samokoder.workspace.file_watch import FolderWatch
 from samokoder.workspace.repo_map import (
     RepoMap,
@@ -62,15 +63,26 @@ class Project:
         project.owner_lock = owner
         return project
 
-    async def current_map(self) -> RepoMap:
+    async def current_map(self, progress: Callable[[str], None] | None = None) -> RepoMap:
         """The workspace map now: a full scan the first time (and when the folder watcher
-        cannot be trusted), else only the files changed since (milliseconds)."""
+        cannot be trusted), else only the files changed since (milliseconds).
+
+        ``progress`` is told, on the event loop, how far a scan reading many files got
+        (a first scan of a large tree takes seconds)."""
+        told: Progress | None = None
+        if progress is not None:
+            loop = asyncio.get_running_loop()
+
+            def told(done: int, total: int) -> None:
+                text = f"Reading the project: {done:,} of {total:,} files"
+                loop.call_soon_threadsafe(progress, text)
+
         watch = self.watch
         changed = watch.take() if watch is not None else None
         if watch is not None and changed is not None:
             repo, folders = await asyncio.to_thread(self._refresh, watch, changed)
         else:
-            repo, folders = await asyncio.to_thread(self._scan)
+            repo, folders = await asyncio.to_thread(self._scan, told)
             if watch is not None and folders == watch.folders:
                 folders = None
         if folders is not None:  # the first map, or new folders: watch what is listed now
@@ -80,9 +92,10 @@ class Project:
             self.watch.start()
         return repo
 
-    def _scan(self) -> tuple[RepoMap, frozenset[str]]:
+    def _scan(self, progress: Progress | None) -> tuple[RepoMap, frozenset[str]]:
         """Blocking. The whole map, and the folders a watcher must watch for it."""
-        return scan_workspace(self.workspace, self.ignore), listed_folders(self.workspace)
+        repo = scan_workspace(self.workspace, self.ignore, progress=progress)
+        return repo, listed_folders(self.workspace)
 
     def _refresh(
         self, watch: FolderWatch, changed: set[str]

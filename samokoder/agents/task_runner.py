@@ -29,7 +29,7 @@ MAP_TOKENS = 3_000
 
 
 async def workspace_map(ctx: Run, focus: list[str] | None = None) -> str:
-    repo = await ctx.project.current_map()
+    repo = await ctx.project.current_map(ctx.progress)
     return await asyncio.to_thread(render_map, repo, budget_tokens=MAP_TOKENS, focus=focus or [])
 
 

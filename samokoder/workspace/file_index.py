@@ -22,7 +22,7 @@ import logging
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from samokoder.errors import SamokoderError
 from samokoder.workspace import parse_pool
@@ -36,6 +36,11 @@ logger = logging.getLogger(__name__)
 
 _REBUILD_AFTER = 256  # listing changes past which one sort beats inserting one by one
 _SAVE_EVERY = 20_000  # rows: a first scan writes them while the workers still parse
+PROGRESS_FILES = 5_000
+"""A scan that reads at least this many files says how far it got, every this many."""
+
+Progress = Callable[[int, int], None]
+"""Told ``(files read, files to read)`` while a long scan reads (from its thread)."""
 
 
 class FileIndex:
@@ -72,12 +77,12 @@ class FileIndex:
         with self._lock:
             return frozenset(self.folders)
 
-    def scan(self, ignore: IgnoreMatcher) -> RepoMap:
+    def scan(self, ignore: IgnoreMatcher, progress: Progress | None = None) -> RepoMap:
         """Walk the whole tree; files whose ``(mtime_ns, size)`` did not change are not read."""
         with self._lock, parse_pool.collector_paused():
-            return self._scan(ignore)
+            return self._scan(ignore, progress)
 
-    def _scan(self, ignore: IgnoreMatcher) -> RepoMap:
+    def _scan(self, ignore: IgnoreMatcher, progress: Progress | None = None) -> RepoMap:
         self._load()
         folders: set[str] = set()
         # Nothing known yet: each file is read, so its reader stats it (off this thread).
@@ -86,7 +91,7 @@ class FileIndex:
         self.folders = folders
         for rel in [r for r in self._stamps if r not in found]:
             self._drop(rel)
-        self._visit_all(found, skips)
+        self._visit_all(found, skips, progress)
         self._skips = skips
         return self._snapshot()
 
@@ -141,7 +146,12 @@ class FileIndex:
         known.extend(r for r in self._unlisted if _under(r, rel))
         return known
 
-    def _visit_all(self, found: dict[str, Stamp | None], skips: dict[str, str]) -> None:
+    def _visit_all(
+        self,
+        found: dict[str, Stamp | None],
+        skips: dict[str, str],
+        progress: Progress | None = None,
+    ) -> None:
         """Read the files whose stamp changed or is not known (in worker processes when
         they are many)."""
         stamps = self._stamps
@@ -150,7 +160,16 @@ class FileIndex:
             for rel, stamp in found.items()
             if stamp is None or stamps.get(rel) != stamp
         ]
+        total = len(changed)
+        if total < PROGRESS_FILES:
+            progress = None
+        if progress is not None:
+            progress(0, total)
+        read = 0
         for rel, stamp, facts in parse_pool.analyze(self._root, changed, self.max_file_bytes):
+            read += 1
+            if progress is not None and read % PROGRESS_FILES == 0:
+                progress(read, total)
             self._drop(rel)
             if facts is None or stamp is None:
                 skips[rel] = "unreadable"  # not remembered: tried again next scan

@@ -150,6 +150,36 @@ async def test_implement_with_search_replace_and_feedback(editor: Editor) -> Non
     assert "import os" in (editor.root / "app.py").read_text()  # the rest is untouched
 
 
+async def test_a_first_scan_of_many_files_reports_how_far_it_got(editor: Editor) -> None:
+    """A large tree's first scan takes seconds: the run's progress says how far it got."""
+    for i in range(5_100):  # read by parse workers, past the 5,000 files worth a report
+        folder = editor.root / "data" / f"part_{i % 20}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"note_{i}.txt").write_text(f"note {i}\n")
+    editor.provider.responder = implement_team([])
+    run = await editor.command(
+        "samokoder.implement", {"description": "greet politely", "files": ["app.py"]}
+    )
+    first = await accept_next(editor, run["runId"], 0)
+    await editor.command("samokoder.review.accept", {"proposalId": first["proposalId"]})
+    finished = await editor.finished_run(run["runId"])
+
+    assert finished["status"] == "succeeded", finished
+    said = [
+        str(getattr(report, "message", "") or "")
+        for reports in editor.client.progress_reports.values()
+        for report in reports
+    ]
+    read = [m for m in said if m.startswith("Reading the project: ")]
+    files = [p for p in editor.root.rglob("*") if p.is_file() and ".git" not in p.parts]
+    total = len([p for p in files if ".samokoder" not in p.parts])  # the notes and app.py
+    assert total > 5_100
+    assert read == [
+        f"Reading the project: 0 of {total:,} files",
+        f"Reading the project: 5,000 of {total:,} files",
+    ], read
+
+
 async def test_resume_after_server_crash_skips_accepted_work(
     workspace: Path, fake_provider: FakeProvider, tmp_path: Path
 ) -> None:

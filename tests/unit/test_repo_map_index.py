@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from samokoder.workspace import (
+    file_index,
     file_index_store,
     map_ranking,
     parse_pool,
@@ -343,3 +344,19 @@ def test_no_state_folder_no_index_file(tmp_path: Path) -> None:
     ws, ignore = make_tree(tmp_path / "ws")
     scan_workspace(ws, ignore)
     assert not (ws.root / ".samokoder").exists()
+
+
+def test_a_scan_reading_many_files_says_how_far_it_got(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(file_index, "PROGRESS_FILES", 3)
+    ws, ignore = make_tree(tmp_path / "ws")
+    for i in range(5):
+        (ws.root / "src" / f"part_{i}.py").write_text(f"X_{i} = {i}\n")
+    heard: list[tuple[int, int]] = []
+    scan_workspace(ws, ignore, progress=lambda done, total: heard.append((done, total)))
+    assert heard == [(0, 8), (3, 8), (6, 8)]  # 8 files to read: .gitignore, 7 in src/
+    heard.clear()
+    (ws.root / "src" / "app.py").write_text("def serve():\n    return 1\n")
+    scan_workspace(ws, ignore, progress=lambda done, total: heard.append((done, total)))
+    assert heard == []  # one file read again: nothing worth saying
