@@ -76,6 +76,14 @@ class Editor:
     def uri(self, rel: str) -> str:
         return (self.root / rel).as_uri()
 
+    def progress_messages(self) -> list[str]:
+        """Every `$/progress` message the server sent, of every run, in order per token."""
+        return [
+            str(getattr(report, "message", "") or "")
+            for reports in self.client.progress_reports.values()
+            for report in reports
+        ]
+
     # -- buffers ---------------------------------------------------------------------
 
     def open(self, rel: str) -> str:

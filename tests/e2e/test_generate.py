@@ -165,11 +165,7 @@ async def test_a_first_scan_of_many_files_reports_how_far_it_got(editor: Editor)
     finished = await editor.finished_run(run["runId"])
 
     assert finished["status"] == "succeeded", finished
-    said = [
-        str(getattr(report, "message", "") or "")
-        for reports in editor.client.progress_reports.values()
-        for report in reports
-    ]
+    said = editor.progress_messages()
     read = [m for m in said if m.startswith("Reading the project: ")]
     files = [p for p in editor.root.rglob("*") if p.is_file() and ".git" not in p.parts]
     total = len([p for p in files if ".samokoder" not in p.parts])  # the notes and app.py

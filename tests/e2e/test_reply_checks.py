@@ -44,14 +44,6 @@ def last_user_message(ed: Editor, index: int) -> str:
     return str(ed.provider.requests[index].body["messages"][-1]["content"])
 
 
-def progress_messages(ed: Editor) -> list[str]:
-    return [
-        str(getattr(report, "message", "") or "")
-        for reports in ed.client.progress_reports.values()
-        for report in reports
-    ]
-
-
 async def test_selection_replies_that_fail_the_checks_are_never_proposed(ed: Editor) -> None:
     ed.provider.script(
         Reply(text=UNTERMINATED),
@@ -71,7 +63,7 @@ async def test_selection_replies_that_fail_the_checks_are_never_proposed(ed: Edi
     assert len(ed.provider.requests) == 3
     assert "leftover edit marker" in last_user_message(ed, 1)  # the model was told why
     assert "NUL byte" in last_user_message(ed, 2)
-    assert any("reply not used" in m for m in progress_messages(ed))
+    assert any("reply not used" in m for m in ed.progress_messages())
 
 
 async def test_selection_empty_and_unclosed_replies_go_back_extra_block_is_said(
@@ -96,7 +88,7 @@ async def test_selection_empty_and_unclosed_replies_go_back_extra_block_is_said(
     assert finished["status"] == "succeeded"
     note = "app.py: the reply had 2 code blocks; only the first was used."
     assert note in finished["summary"]
-    assert note in progress_messages(ed)
+    assert note in ed.progress_messages()
     assert (ed.root / "app.py").read_text() == APP.replace("    return 'hi ' + name\n", good[17:])
 
 
@@ -244,7 +236,7 @@ async def test_implement_refuses_nul_and_says_what_it_left_out(ed: Editor) -> No
     outside = "app.py: a block for other.py, which is not part of that step, was ignored."
     extra = "util.py: the reply had 2 code blocks; only the first was used."
     for note in (outside, extra):
-        assert note in finished["summary"] and note in progress_messages(ed)
+        assert note in finished["summary"] and note in ed.progress_messages()
     assert (ed.root / "util.py").read_text() == util
     assert (ed.root / "legacy.py").read_text() == ""
     assert not (ed.root / "other.py").exists()
