@@ -67,8 +67,8 @@ def analyze(
             with contextlib.closing(_pooled(root, items, limit, workers)) as batches:
                 for start, results in batches:
                     batch = items[start : start + BATCH_FILES]
-                    for (rel, _), (stamp, facts) in zip(batch, results, strict=True):
-                        yield rel, stamp and (stamp[0], stamp[1]), _from_json(facts)
+                    for (rel, _), answer in zip(batch, results, strict=True):
+                        yield rel, *_from_json(answer)
                         done += 1
         except (OSError, ValueError, TypeError) as exc:  # a bad or short answer: not OSError
             logger.warning("parse workers failed (%s); reading the rest here", exc)
@@ -160,12 +160,15 @@ def serve(stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
         stdout.flush()
 
 
-def _from_json(facts: list[Any] | None) -> Facts:
+def _from_json(answer: list[Any]) -> tuple[Stamp | None, Facts]:
+    """A worker's ``[stamp, facts]`` for one file, as `_stamped_facts` gave them."""
+    stamp, facts = answer
     if facts is None:
-        return None
+        return stamp and (stamp[0], stamp[1]), None
     status, lines, language, names = facts  # one copy of each word, not one per file:
     language = language and sys.intern(language)
-    return symbols.FileFacts(sys.intern(status), lines, language, tuple(names))
+    found = symbols.FileFacts(sys.intern(status), lines, language, tuple(names))
+    return (stamp[0], stamp[1]), found
 
 
 def _stamped_facts(

@@ -196,9 +196,7 @@ def test_a_worker_answers_one_json_line_per_batch(tmp_path: Path) -> None:
     parse_pool.serve(io.StringIO(json.dumps([str(tmp_path), LIMIT, batches])), out)
     lines = out.getvalue().splitlines()
     assert len(lines) == 2
-    answers = [
-        (s and tuple(s), parse_pool._from_json(f)) for line in lines for s, f in json.loads(line)
-    ]
+    answers = [parse_pool._from_json(answer) for line in lines for answer in json.loads(line)]
     assert answers == [(stamp, facts) for _, stamp, facts in serial(tmp_path, items)]
 
 
@@ -209,9 +207,7 @@ def test_files_listed_without_a_stamp_get_the_stamp_of_what_was_read(tmp_path: P
     unstamped = [(rel, None) for rel, _ in stamped]
     out = io.StringIO()
     parse_pool.serve(io.StringIO(json.dumps([str(tmp_path), LIMIT, [unstamped]])), out)
-    through_worker = [
-        (s and tuple(s), parse_pool._from_json(f)) for s, f in json.loads(out.getvalue())
-    ]
+    through_worker = [parse_pool._from_json(answer) for answer in json.loads(out.getvalue())]
     in_thread = [(s, f) for _, s, f in parse_pool.analyze(str(tmp_path), unstamped, LIMIT)]
     expected = [(stamp, facts) for _, stamp, facts in serial(tmp_path, stamped)]
     expected[-1] = (None, None)  # gone.py: never read, so no stamp either
