@@ -183,8 +183,8 @@ def _stamped_facts(
 
 
 def _facts(root: str, rel: str, stamp: Stamp, limit: int) -> Facts:
-    if stamp[1] > limit:
-        return symbols.FileFacts("too_large", 0, symbols.language_for(rel), ())
+    if stamp[1] > limit:  # known from the walk: not even opened
+        return symbols.facts_of(rel, None)
     try:
         return _analyze(os.path.join(root, rel), rel, mtime_ns=stamp[0], size=stamp[1], limit=limit)
     except symbols.UnreadableFileError:
